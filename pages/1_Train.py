@@ -1,0 +1,189 @@
+"""Train page: start a run, watch its losses, accuracy and generated digits live."""
+from __future__ import annotations
+
+import streamlit as st
+
+from sgan_core import launcher
+from sgan_core.charts import accuracy_figure, losses_figure
+from sgan_core.config import (GAN_VARIANTS, PRESET_HELP, PRESETS, VARIANT_HELP, VARIANTS,
+                              ConfigError, make_config, parse_labels)
+from sgan_core.grids import gif_bytes
+from ui_common import (RUNS_DIR, fmt_acc, fmt_duration, run_from_id, run_label, runs,
+                       runs_table_rows)
+
+st.set_page_config(page_title="Train · SGAN Lab", page_icon="🧪", layout="wide")
+st.title("Train a semi-supervised GAN")
+st.caption("One training runs at a time on this machine's 2 CPU cores; further starts wait in a "
+           "queue. Training runs in its own process: closing or refreshing the browser, or "
+           "restarting the server, does not stop it.")
+
+
+def new_run_form():
+    with st.container(border=True):
+        st.subheader("New run")
+        c1, c2 = st.columns(2)
+        with c1:
+            budget = st.radio("Label budget (labeled images, balanced over the 10 digits)",
+                              ["20", "50", "100", "1000", "custom"], index=2, horizontal=True)
+            labels_text = budget
+            if budget == "custom":
+                labels_text = st.text_input("Custom label budget", "200",
+                                            help="A whole number from 10 to 60000.")
+            variant = st.radio("Discriminator", VARIANTS, format_func=str.capitalize,
+                               captions=[VARIANT_HELP[v] for v in VARIANTS])
+        with c2:
+            preset = st.selectbox("Preset", list(PRESETS), index=list(PRESETS).index("fast"),
+                                  format_func=lambda p: f"{p}: {PRESET_HELP[p]}")
+            length_kind = st.radio("Length", ["steps", "minutes"], horizontal=True)
+            if length_kind == "steps":
+                steps = st.number_input("Steps", 10, 200000, PRESETS[preset]["steps"], step=100)
+                max_seconds = None
+            else:
+                minutes = st.number_input("Minutes", 0.5, 600.0, 2.0, step=0.5)
+                max_seconds, steps = minutes * 60, 200000
+            seed = st.number_input("Seed", 0, 10**6, 0)
+            with st.expander("Advanced"):
+                lr_d = st.number_input("Discriminator learning rate", 1e-6, 1.0,
+                                       PRESETS[preset]["lr_d"], format="%.5f")
+                lr_g = st.number_input("Generator learning rate", 1e-6, 1.0,
+                                       PRESETS[preset]["lr_g"], format="%.5f")
+                batch = st.number_input("Batch size (per kind)", 2, 1000,
+                                        PRESETS[preset]["batch_size"])
+        try:
+            labels = parse_labels(labels_text)
+        except ConfigError as e:
+            st.error(str(e))
+            labels = None
+        if st.button("▶ Start training", type="primary", disabled=labels is None):
+            try:
+                cfg = make_config(preset, labels=labels, variant=variant, steps=int(steps),
+                                  max_seconds=max_seconds, seed=int(seed), lr_d=lr_d, lr_g=lr_g,
+                                  batch_size=int(batch))
+            except ConfigError as e:
+                st.error(str(e))
+                return
+            run = launcher.start_run(cfg, RUNS_DIR)
+            st.query_params["run"] = run.id
+            st.rerun()
+
+
+def progress_block(run, status, rows):
+    step, total = status.get("step", 0), status.get("total_steps") or 1
+    state = status.get("state", "unknown")
+    recent = [r for r in rows[-10:] if "elapsed_s" in r]
+    rate = None
+    if len(recent) >= 2 and recent[-1]["elapsed_s"] > recent[0]["elapsed_s"]:
+        rate = (recent[-1]["step"] - recent[0]["step"]) / (recent[-1]["elapsed_s"] -
+                                                            recent[0]["elapsed_s"])
+    cfg = run.read_config()
+    if cfg.get("max_seconds"):
+        eta = max(0.0, cfg["max_seconds"] - status.get("elapsed_s", 0.0))
+    else:
+        eta = (total - step) / rate if rate else None
+    st.progress(min(1.0, step / total), text=f"{state} · step {step} / {total}")
+    c = st.columns(4)
+    c[0].metric("Test accuracy", fmt_acc(status.get("test_acc")))
+    c[1].metric("Steps / s", f"{rate:.1f}" if rate else "–")
+    c[2].metric("Elapsed", fmt_duration(status.get("elapsed_s")))
+    c[3].metric("ETA", fmt_duration(eta) if state == "running" else "–")
+    if state == "failed":
+        st.error(f"Run failed: {status.get('message', 'no message')}")
+    elif state == "interrupted":
+        st.warning(f"Interrupted: {status.get('message', '')}")
+    elif state == "queued":
+        st.info("Queued: it starts when the run before it ends.")
+
+
+def charts_block(rows):
+    smoothing = st.slider("Smoothing", 0.0, 0.99, 0.6, 0.01, key="smoothing",
+                          help="Exponential moving average of the loss and batch-accuracy curves.")
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(losses_figure(rows, smoothing), key="losses")
+    c2.plotly_chart(accuracy_figure(rows, smoothing), key="accuracy")
+
+
+def samples_block(run):
+    grids = run.sample_files()
+    if not grids:
+        st.caption("No generated digits yet.")
+        return
+    steps = [s for s, _ in grids]
+    c1, c2 = st.columns([2, 1])
+    with c2:
+        follow = st.toggle("Follow the latest grid", value=True, key="follow_latest")
+        choice = steps[-1]
+        if len(steps) > 1 and not follow:
+            choice = st.select_slider("Step", steps, value=steps[-1], key="grid_step")
+        st.download_button("Download all grids as GIF", gif_bytes([p for _, p in grids]),
+                           file_name=f"{run.id}.gif", mime="image/gif")
+    with c1:
+        st.image(str(dict(grids)[choice]), width=420,
+                 caption=f"Generated digits at step {choice} (the same 100 latent vectors in "
+                         "every grid)")
+
+
+def actions_block(run, status):
+    state = status.get("state")
+    c = st.columns([1, 1, 1, 4])
+    if state in ("running", "queued") and c[0].button("⏹ Stop", help="Stops within 2 s and "
+                                                      "keeps the last checkpoint."):
+        launcher.stop_run(run)
+        st.toast("Stop requested")
+    resumable = state in ("stopped", "interrupted", "failed") or (
+        state == "finished" and status.get("step", 0) < (status.get("total_steps") or 0))
+    if resumable and c[1].button("⏵ Resume"):
+        launcher.resume_run(run, RUNS_DIR)
+        st.rerun()
+    with c[2].popover("🗑 Delete"):
+        st.write(f"Delete **{run.id}** and all its files? This cannot be undone.")
+        if st.button("Delete for good", type="primary"):
+            launcher.delete_run(run)
+            del st.query_params["run"]
+            st.rerun()
+
+
+def live_view(run_id):
+    run = run_from_id(run_id)
+    if run is None:
+        return
+    status = run.effective_status()
+    rows = run.read_metrics()
+    cfg = run.read_config()
+    progress_block(run, status, rows)
+    actions_block(run, status)
+    charts_block(rows)
+    if cfg.get("variant") in GAN_VARIANTS:
+        samples_block(run)
+    if status.get("state") not in ("running", "queued") and st.session_state.get("_live"):
+        st.session_state["_live"] = False
+        st.rerun()  # leave the polling fragment once training has ended
+
+
+left, right = st.columns([1, 2], gap="large")
+with left:
+    new_run_form()
+    all_runs = runs()
+    if all_runs:
+        st.subheader("Runs")
+        st.dataframe(runs_table_rows(all_runs), hide_index=True,
+                     column_config={"test acc": st.column_config.NumberColumn(format="%.2f%%")})
+
+with right:
+    ids = [r["id"] for r in all_runs]
+    wanted = st.query_params.get("run")
+    if wanted and wanted not in ids:
+        run_from_id(wanted)  # shows "no such run" for ids that do not name a run directory
+        wanted = None
+    if not ids:
+        st.info("No runs yet. Choose settings on the left and press **Start training**.")
+    else:
+        labels = {r["id"]: run_label(r) for r in all_runs}
+        run_id = st.selectbox("Run", ids, index=ids.index(wanted) if wanted else 0,
+                              format_func=labels.get)
+        if run_id != st.query_params.get("run"):
+            st.query_params["run"] = run_id
+        status = next(r for r in all_runs if r["id"] == run_id)
+        active = status["state"] in ("running", "queued")
+        st.session_state["_live"] = active
+        st.fragment(run_every=1.5 if active else None)(live_view)(run_id)
+

@@ -1,0 +1,76 @@
+"""Compare page: runs side by side, a table by label budget x variant, and the one-click demo."""
+from __future__ import annotations
+
+import csv
+import io
+
+import streamlit as st
+
+from sgan_core import demo
+from sgan_core.charts import compare_figure
+from sgan_core.rundir import RunDir
+from ui_common import RUNS_DIR, fmt_acc, run_label, runs
+
+st.set_page_config(page_title="Compare · SGAN Lab", page_icon="📊", layout="wide")
+st.title("Compare runs")
+
+
+@st.fragment(run_every=2.0)
+def demo_block():
+    state = demo.read(RUNS_DIR)
+    runs_now = demo.demo_runs(RUNS_DIR, state)
+    if not runs_now:
+        return
+    curves = {f"{r.read_config().get('variant')} ({r.id})": r.read_metrics() for r in runs_now}
+    st.plotly_chart(compare_figure(curves, x="elapsed_s"), key="demo_chart")
+    sentence = demo.sentence(runs_now)
+    if sentence:
+        st.success(sentence)
+    else:
+        steps = ", ".join(f"{r.read_config().get('variant')}: {r.effective_status().get('state')}"
+                          f" {r.read_status().get('step', 0)}/{r.read_status().get('total_steps')}"
+                          for r in runs_now)
+        st.info(f"Demo training ({steps}). The curves update by themselves.")
+
+
+with st.container(border=True):
+    st.subheader("Demo: what do unlabeled images buy?")
+    st.markdown(
+        f"One click trains a semi-supervised GAN (`{demo.GAN_VARIANT}`, preset `fast`) and the "
+        "supervised-only baseline on **the same 100 labeled images** (0.17% of the training "
+        f"set) for {demo.SECONDS:g} seconds each, one after the other, then overlays their test "
+        "accuracy.")
+    if st.button("▶ Run the demo", type="primary"):
+        demo.start(RUNS_DIR)
+        st.rerun()
+    demo_block()
+
+all_runs = [r for r in runs() if r["test_acc"] is not None]
+st.subheader("Test accuracy over training")
+if not all_runs:
+    st.info("No run has been evaluated yet. Train one on the Train page or run the demo.")
+    st.stop()
+
+labels = {r["id"]: run_label(r) for r in all_runs}
+chosen = st.multiselect("Runs", list(labels), default=list(labels)[:4], format_func=labels.get)
+x_axis = st.radio("X axis", ["step", "elapsed_s"], horizontal=True,
+                  format_func=lambda x: "training seconds" if x == "elapsed_s" else "step")
+if chosen:
+    curves = {labels[i]: RunDir(RUNS_DIR / i).read_metrics() for i in chosen}
+    st.plotly_chart(compare_figure(curves, x=x_axis), key="compare_chart")
+
+st.subheader("Final test accuracy by label budget and variant")
+st.caption("Mean over seeds of each run's last evaluation (the final, weight-averaged model; "
+           "never the best score seen). Cells show mean and run count.")
+table = demo.accuracy_table(all_runs)
+st.dataframe(table["rows"], hide_index=True)
+
+buf = io.StringIO()
+writer = csv.DictWriter(buf, fieldnames=["id", "labels", "variant", "preset", "seed", "state",
+                                         "step", "test_acc", "elapsed_s"], extrasaction="ignore")
+writer.writeheader()
+writer.writerows(all_runs)
+st.download_button("Download all runs as CSV", buf.getvalue(), file_name="sgan_runs.csv",
+                   mime="text/csv")
+best = max(all_runs, key=lambda r: r["test_acc"])
+st.caption(f"Best run: {labels[best['id']]} with {fmt_acc(best['test_acc'])}.")

@@ -1,0 +1,84 @@
+"""Draw page: draw a digit and let a trained run's classifier read it."""
+from __future__ import annotations
+
+import streamlit as st
+from PIL import Image
+from streamlit_drawable_canvas import st_canvas
+
+from sgan_core.charts import probabilities_figure
+from sgan_core.predict import SHIPPED_MODEL_DIR, RunModel, model_version
+from sgan_core.rundir import RunDir
+from ui_common import fmt_acc, run_from_id, run_label, runs
+
+st.set_page_config(page_title="Draw · SGAN Lab", page_icon="✏️", layout="wide")
+st.title("Draw a digit")
+
+SHIPPED = "shipped demo model"
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
+def load_model(path: str, version: float) -> RunModel:
+    """Cached per file version, so a run that is still training is re-read when it saves."""
+    return RunModel(RunDir(path))
+
+
+def model_choices() -> dict[str, str]:
+    """Label -> run directory of every run with a classifier, best finished run first."""
+    usable = [r for r in runs() if r["has_classifier"]]
+    usable.sort(key=lambda r: (r["state"] != "finished", -(r["test_acc"] or 0)))
+    choices = {run_label(r): r["id"] for r in usable}
+    if RunDir(SHIPPED_MODEL_DIR).classifier_path.is_file():
+        choices[SHIPPED] = SHIPPED
+    return choices
+
+
+choices = model_choices()
+if not choices:
+    st.error("No trained model yet, and the shipped demo model is missing.")
+    st.page_link("pages/1_Train.py", label="Train a model on the Train page", icon="🏋️")
+    st.stop()
+
+left, right = st.columns([1, 1], gap="large")
+with left:
+    choice = st.selectbox("Model", list(choices), help="Any run with a saved classifier. A run "
+                          "that is still training is read at its latest checkpoint.")
+    if choice == SHIPPED:
+        run = RunDir(SHIPPED_MODEL_DIR)
+        st.caption("The small classifier shipped with SGAN Lab, so this page works before "
+                   "anything was trained. Train your own on the Train page.")
+    else:
+        run = run_from_id(choices[choice])
+    if run is None:
+        st.stop()
+    width = st.slider("Stroke width", 8, 40, 22)
+    st.caption("Draw one digit, large, in the middle. White ink on black, like MNIST.")
+    canvas = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000",
+                       height=280, width=280, drawing_mode="freedraw", return_image_data=True,
+                       key=f"canvas_{st.session_state.get('canvas_gen', 0)}")
+    if st.button("Clear"):
+        st.session_state["canvas_gen"] = st.session_state.get("canvas_gen", 0) + 1
+        st.rerun()
+
+with right:
+    model = load_model(str(run.path), model_version(run))
+    image = canvas.image_data
+    prediction = model.predict_drawing(image) if image is not None else None
+    if prediction is None:
+        st.info("✏️ Draw a digit on the canvas.")
+    else:
+        p = prediction.probabilities
+        c1, c2 = st.columns([1, 1])
+        c1.metric("Prediction", str(prediction.digit), f"{p[prediction.digit]:.1%} confident",
+                  delta_color="off")
+        if prediction.real_probability is not None:
+            c1.metric("Looks like a real digit", fmt_acc(prediction.real_probability),
+                      help="The discriminator's probability that this is a real MNIST digit "
+                           "rather than one its generator made.")
+        big = Image.fromarray(prediction.model_input).resize((196, 196), Image.Resampling.NEAREST)
+        c2.image(big, caption="What the model sees: 28×28, centred by centre of mass")
+        st.plotly_chart(probabilities_figure(p), key="probs")
+        st.markdown(f'<span id="prediction" data-digit="{prediction.digit}"></span>',
+                    unsafe_allow_html=True)
+    st.caption(f"Model: {model.cfg.variant} · {model.cfg.labels} labels · "
+               f"{model.cfg.preset} preset · {run.id}")
+

@@ -1,0 +1,1 @@
+"""SGAN Lab engine: data, models, training and run directories. Knows nothing of Streamlit."""

@@ -1,0 +1,165 @@
+"""Command line: `python -m sgan_core train|eval|list`.
+
+Errors the user can fix (bad label budget, missing data, unknown run) print one line and exit 2;
+a diverged run exits 3.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from .config import PRESETS, VARIANTS, ConfigError, RunConfig, make_config
+from .data import DataError
+from .rundir import RunDir, list_runs
+
+DEFAULT_RUNS_DIR = os.environ.get("SGAN_RUNS_DIR", "runs")
+
+
+def _labels_arg(value):
+    from .config import parse_labels
+    try:
+        return parse_labels(value)
+    except ConfigError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m sgan_core",
+                                description="Train and inspect semi-supervised GANs on MNIST.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a run in the foreground (or resume one)")
+    t.add_argument("--labels", type=_labels_arg, default=100,
+                   help="labeled training images, balanced over the digits (10..60000; default 100)")
+    t.add_argument("--variant", choices=VARIANTS, default="stacked",
+                   help="discriminator variant, or 'supervised' for the no-GAN baseline")
+    t.add_argument("--preset", choices=list(PRESETS), default="fast",
+                   help="network and optimiser preset (default fast)")
+    t.add_argument("--steps", type=int, help="training steps (default: the preset's)")
+    t.add_argument("--max-seconds", type=float,
+                   help="stop after this many seconds of training instead of at --steps")
+    t.add_argument("--seed", type=int, default=0, help="seed for labels, init and batches")
+    t.add_argument("--batch-size", type=int, help="images of each kind per step")
+    t.add_argument("--lr-d", type=float, help="discriminator learning rate")
+    t.add_argument("--lr-g", type=float, help="generator learning rate")
+    t.add_argument("--threads", type=int, default=2, help="TensorFlow intra-op threads (default 2)")
+    t.add_argument("--nice", type=int, default=0, help="lower the trainer's CPU priority by N")
+    t.add_argument("--runs-dir", default=DEFAULT_RUNS_DIR, help="where run directories go")
+    t.add_argument("--run-id", help="name of the new run directory (default: generated)")
+    t.add_argument("--mnist", help="path of mnist.npz (default: $SGAN_MNIST, data/, Keras cache)")
+    t.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    e = sub.add_parser("eval", help="print the test accuracy of a run's saved classifier")
+    e.add_argument("run_dir")
+    e.add_argument("--mnist", help="path of mnist.npz")
+
+    w = sub.add_parser("worker", help="train queued runs one at a time (started by the dashboard)")
+    w.add_argument("--runs-dir", default=DEFAULT_RUNS_DIR)
+
+    ls = sub.add_parser("list", help="list the runs with state, step and accuracy")
+    ls.add_argument("--runs-dir", default=DEFAULT_RUNS_DIR)
+    return p
+
+
+class ProgressBar:
+    def __init__(self, stream=sys.stderr):
+        self.stream, self.t0, self.start_step = stream, time.perf_counter(), None
+
+    def __call__(self, step, total, test_acc):
+        if self.start_step is None:
+            self.start_step = step
+        rate = (step - self.start_step) / max(1e-9, time.perf_counter() - self.t0)
+        eta = (total - step) / rate if rate > 0 else float("nan")
+        done = int(30 * step / max(1, total))
+        acc = f" test {test_acc:.2%}" if test_acc is not None else ""
+        self.stream.write(f"\r[{'#' * done}{'.' * (30 - done)}] {step}/{total} "
+                          f"{rate:.1f} steps/s ETA {eta:.0f}s{acc}   ")
+        self.stream.flush()
+
+
+def cmd_train(args) -> int:
+    if args.nice:
+        os.nice(args.nice)
+    from .trainer import configure_threads
+    configure_threads(args.threads)
+    from .trainer import Trainer, TrainingFailed, create_run, prepare_resume
+    if args.resume:
+        run = RunDir(args.resume)
+        if not run.exists():
+            print(f"error: {args.resume}: not a run directory (no config.json)", file=sys.stderr)
+            return 2
+    else:
+        cfg = make_config(args.preset, labels=args.labels, variant=args.variant, steps=args.steps,
+                          max_seconds=args.max_seconds, seed=args.seed,
+                          batch_size=args.batch_size, lr_d=args.lr_d, lr_g=args.lr_g,
+                          threads=args.threads, mnist_path=args.mnist)
+        run = create_run(cfg, args.runs_dir, args.run_id)
+    print(f"run directory: {run.path}", file=sys.stderr)
+    try:
+        if args.resume:
+            trainer = prepare_resume(run)
+            print(f"resuming at step {trainer.step}", file=sys.stderr)
+        else:
+            trainer = Trainer(cfg, run)
+        status = trainer.fit(progress=None if args.quiet else ProgressBar())
+    except TrainingFailed as e:
+        print(f"\nerror: {e}", file=sys.stderr)
+        return 3
+    except DataError as e:
+        run.write_status(state="failed", message=f"data error: {e}")
+        raise
+    except Exception as e:
+        run.write_status(state="failed", message=f"{type(e).__name__}: {e}")
+        raise
+    acc = status.get("test_acc")
+    acc_text = f"{acc:.2%}" if acc is not None else "not evaluated"
+    print(f"\n{status['state']} at step {status['step']} in {status['elapsed_s']:.1f} s: "
+          f"final test accuracy {acc_text} ({run.path})")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    run = RunDir(args.run_dir)
+    if not run.classifier_path.is_file():
+        print(f"error: {run.classifier_path}: no saved classifier", file=sys.stderr)
+        return 2
+    from .data import load_mnist, scale_images
+    from .predict import load_classifier
+    cfg = RunConfig.from_dict(run.read_config())
+    data = load_mnist(args.mnist or cfg.mnist_path)
+    model = load_classifier(run.classifier_path)
+    probs = model.predict(scale_images(data.x_test, cfg.input_range), batch_size=2000, verbose=0)
+    acc = float((probs.argmax(-1) == data.y_test).mean())
+    print(f"{run.path}: test accuracy {acc:.2%} on {len(data.y_test)} images")
+    return 0
+
+
+def cmd_list(args) -> int:
+    rows = list_runs(args.runs_dir)
+    if not rows:
+        print(f"no runs in {args.runs_dir}")
+        return 0
+    print(f"{'run':50} {'state':11} {'step':>13} {'test acc':>8}")
+    for r in rows:
+        acc = f"{r['test_acc']:.2%}" if r["test_acc"] is not None else "-"
+        print(f"{r['id']:50} {r['state']:11} {r['step']:>6}/{r['total_steps'] or '?':<6} {acc:>8}")
+    return 0
+
+
+def cmd_worker(args) -> int:
+    from .launcher import worker_loop
+    worker_loop(args.runs_dir)
+    return 0
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"train": cmd_train, "eval": cmd_eval, "list": cmd_list,
+                "worker": cmd_worker}[args.command](args)
+    except (ConfigError, DataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2

@@ -1,0 +1,120 @@
+"""MNIST loading with validation, input scaling, and balanced label budgets.
+
+Search order for the data file: an explicit path (argument or `SGAN_MNIST`), the copy shipped in
+the project (`data/mnist.npz`), the Keras cache, and finally Keras' download.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_MNIST = PROJECT_ROOT / "data" / "mnist.npz"
+KERAS_CACHE = Path.home() / ".keras" / "datasets" / "mnist.npz"
+
+KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+class DataError(RuntimeError):
+    """The MNIST file is missing or not what it should be; the message names the file."""
+
+
+@dataclass
+class Mnist:
+    x_train: np.ndarray  # uint8 (60000, 28, 28)
+    y_train: np.ndarray  # int64 (60000,)
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str
+
+
+def validate_arrays(arrays: dict, source: str) -> None:
+    """Raise DataError unless arrays hold MNIST-shaped uint8 images with labels 0..9.
+
+    Slices of MNIST (fewer images) are accepted, so tests can use small files.
+    """
+    for key in KEYS:
+        if key not in arrays:
+            raise DataError(f"{source}: missing array {key!r} (has {sorted(arrays)})")
+    for split in ("train", "test"):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if x.ndim != 3 or x.shape[1:] != (28, 28) or x.shape[0] == 0:
+            raise DataError(f"{source}: x_{split} has shape {x.shape}, expected (N, 28, 28)")
+        if x.dtype != np.uint8:
+            raise DataError(f"{source}: x_{split} has dtype {x.dtype}, expected uint8")
+        if y.shape != (x.shape[0],):
+            raise DataError(f"{source}: y_{split} has shape {y.shape}, expected ({x.shape[0]},)")
+        if not np.issubdtype(y.dtype, np.integer):
+            raise DataError(f"{source}: y_{split} has dtype {y.dtype}, expected integers")
+        if y.min() < 0 or y.max() > 9:
+            raise DataError(f"{source}: y_{split} has labels outside 0..9 "
+                            f"(min {y.min()}, max {y.max()})")
+
+
+def read_npz(path: str | os.PathLike) -> Mnist:
+    path = str(path)
+    if not os.path.isfile(path):
+        raise DataError(f"{path}: no such file")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+    except Exception as e:  # zip/npy errors come in many types; all mean "unreadable"
+        raise DataError(f"{path}: not a readable .npz file ({type(e).__name__}: {e})") from None
+    validate_arrays(arrays, path)
+    return Mnist(arrays["x_train"], arrays["y_train"].astype(np.int64),
+                 arrays["x_test"], arrays["y_test"].astype(np.int64), source=path)
+
+
+def find_mnist(path: str | None = None) -> str | None:
+    """The first MNIST file that exists in the search order, or None (meaning: download)."""
+    explicit = path or os.environ.get("SGAN_MNIST")
+    if explicit:
+        return explicit  # an explicit choice is used, or fails, but is never silently skipped
+    for candidate in (SHIPPED_MNIST, KERAS_CACHE):
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
+def load_mnist(path: str | None = None) -> Mnist:
+    found = find_mnist(path)
+    if found is not None:
+        return read_npz(found)
+    try:
+        import keras
+        keras.datasets.mnist.load_data()
+    except Exception as e:
+        raise DataError(f"no MNIST file found ({SHIPPED_MNIST}, {KERAS_CACHE}) and the download "
+                        f"failed: {e}. Set SGAN_MNIST or pass --mnist PATH.") from None
+    return read_npz(KERAS_CACHE)
+
+
+def scale_images(x_uint8: np.ndarray, input_range=(-1.0, 1.0)) -> np.ndarray:
+    """uint8 images (N, 28, 28) -> float32 (N, 28, 28, 1) in input_range."""
+    lo, hi = input_range
+    x = x_uint8.astype(np.float32) / 255.0 * (hi - lo) + lo
+    return x.reshape(x.shape[0], 28, 28, 1)
+
+
+def label_budget_indices(y: np.ndarray, n_labels: int, seed: int) -> np.ndarray:
+    """Indices of n_labels training images balanced over the 10 digits, reproducible by seed.
+
+    Each digit gets n_labels // 10 images; the remainder goes to digits chosen by the seed.
+    """
+    rng = np.random.default_rng(seed)
+    per_class = np.full(10, n_labels // 10)
+    per_class[rng.permutation(10)[: n_labels % 10]] += 1
+    picked = []
+    for digit in range(10):
+        pool = np.flatnonzero(y == digit)
+        take = min(per_class[digit], len(pool))
+        picked.append(rng.choice(pool, take, replace=False))
+    idx = np.concatenate(picked)
+    short = n_labels - len(idx)
+    if short > 0:  # only when a digit has fewer images than its share (budgets near 60000)
+        rest = np.setdiff1d(np.arange(len(y)), idx)
+        idx = np.concatenate([idx, rng.choice(rest, short, replace=False)])
+    return np.sort(idx)

@@ -1,0 +1,66 @@
+"""The stakeholder demo (a GAN and the supervised baseline on the same labels) and run tables."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .config import make_config
+from .launcher import start_run
+from .rundir import RunDir, atomic_write_json, read_json
+
+GAN_VARIANT = "stacked"
+LABELS = 100
+SECONDS = 120.0
+STATE_FILE = "demo.json"
+
+
+def start(runs_dir, seconds: float = SECONDS, seed: int = 0) -> list[RunDir]:
+    started = [start_run(make_config("fast", labels=LABELS, variant=v, seed=seed,
+                                     max_seconds=seconds, steps=100000), runs_dir)
+               for v in (GAN_VARIANT, "supervised")]
+    atomic_write_json(f"{runs_dir}/{STATE_FILE}", {"runs": [r.id for r in started]})
+    return started
+
+
+def read(runs_dir) -> dict:
+    return read_json(f"{runs_dir}/{STATE_FILE}", {}) or {}
+
+
+def demo_runs(runs_dir, state: dict) -> list[RunDir]:
+    runs = [RunDir(f"{runs_dir}/{i}") for i in state.get("runs", [])]
+    return [r for r in runs if r.exists()]
+
+
+def sentence(runs: list[RunDir]) -> str | None:
+    """The one-line verdict, once every demo run has finished with a test accuracy."""
+    accs = {}
+    for r in runs:
+        status = r.read_status()
+        if status.get("state") != "finished" or status.get("test_acc") is None:
+            return None
+        accs[r.read_config().get("variant")] = status["test_acc"]
+    gan = next((v for k, v in accs.items() if k != "supervised"), None)
+    base = accs.get("supervised")
+    if gan is None or base is None:
+        return None
+    labels = runs[0].read_config().get("labels", LABELS)
+    share = labels / 60000
+    return (f"With {labels} labels ({share:.2%} of the training set): semi-supervised GAN "
+            f"{gan:.1%}, supervised baseline {base:.1%} on the 10,000 test images "
+            f"(+{100 * (gan - base):.1f} points from unlabeled data).")
+
+
+def accuracy_table(summaries: list[dict]) -> dict:
+    """Mean final test accuracy per (label budget, variant), as rows for a table."""
+    cells = defaultdict(list)
+    for r in summaries:
+        if r.get("test_acc") is not None:
+            cells[(r["labels"], r["variant"])].append(r["test_acc"])
+    variants = sorted({v for _, v in cells}, key=lambda v: (v == "supervised", v))
+    rows = []
+    for labels in sorted({n for n, _ in cells}):
+        row = {"labels": labels}
+        for v in variants:
+            accs = cells.get((labels, v))
+            row[v] = f"{100 * sum(accs) / len(accs):.2f}% ({len(accs)})" if accs else ""
+        rows.append(row)
+    return {"rows": rows, "variants": variants}

@@ -1,0 +1,42 @@
+"""Image grids of generated digits (PNG) and their animation (GIF)."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+
+def to_uint8(images: np.ndarray, input_range=(-1.0, 1.0)) -> np.ndarray:
+    lo, hi = input_range
+    x = (np.asarray(images, dtype=np.float32) - lo) / (hi - lo)
+    return (np.clip(x, 0, 1) * 255).round().astype(np.uint8)
+
+
+def grid_image(images: np.ndarray, rows: int = 10, input_range=(-1.0, 1.0)) -> Image.Image:
+    """(N, 28, 28[, 1]) images -> one grayscale picture, `rows` images per side."""
+    imgs = to_uint8(images, input_range).reshape(-1, 28, 28)[: rows * rows]
+    cols = rows
+    canvas = np.zeros((rows * 28, cols * 28), dtype=np.uint8)
+    for i, img in enumerate(imgs):
+        r, c = divmod(i, cols)
+        canvas[r * 28:(r + 1) * 28, c * 28:(c + 1) * 28] = img
+    return Image.fromarray(canvas, mode="L")
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def gif_bytes(paths, ms_per_frame: int = 300) -> bytes:
+    """Animated GIF of the given PNG grids, in order; the last frame is held longer."""
+    frames = [Image.open(p).convert("L") for p in paths]
+    if not frames:
+        return b""
+    buf = io.BytesIO()
+    durations = [ms_per_frame] * (len(frames) - 1) + [ms_per_frame * 5]
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:],
+                   duration=durations, loop=0)
+    return buf.getvalue()

@@ -1,0 +1,49 @@
+"""SGAN losses, all computed from logits so that any finite logit gives a finite loss.
+
+real/fake: -log sigmoid(t) = softplus(-t) and -log(1 - sigmoid(t)) = softplus(t).
+"""
+from __future__ import annotations
+
+import tensorflow as tf
+
+from .models import N_CLASSES, split_logits
+
+
+def supervised_loss(variant: str, raw, labels):
+    """Cross-entropy of the true digit. For multi it is over all 11 classes (Odena 2016)."""
+    logits = raw if variant == "multi" else raw[:, :N_CLASSES]
+    return tf.reduce_mean(
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+
+
+def discriminator_real_loss(variant: str, raw_real):
+    _, real_logit = split_logits(variant, raw_real)
+    return tf.reduce_mean(tf.nn.softplus(-real_logit))
+
+
+def discriminator_fake_loss(variant: str, raw_fake):
+    _, real_logit = split_logits(variant, raw_fake)
+    return tf.reduce_mean(tf.nn.softplus(real_logit))
+
+
+def generator_nonsat_loss(variant: str, raw_fake):
+    """-log D(G(z)): the non-saturating loss the tutorials use."""
+    return discriminator_real_loss(variant, raw_fake)
+
+
+def feature_matching_loss(features_real, features_fake):
+    """|| mean f(x_real) - mean f(G(z)) ||^2 (Salimans et al. 2016), real features held fixed."""
+    diff = tf.reduce_mean(tf.stop_gradient(features_real), 0) - tf.reduce_mean(features_fake, 0)
+    return tf.reduce_mean(tf.square(diff))
+
+
+def prediction_entropy(raw):
+    """Mean entropy of the class prediction (low = confident), from logits."""
+    logits = raw[:, :N_CLASSES]
+    logp = tf.nn.log_softmax(logits)
+    return -tf.reduce_mean(tf.reduce_sum(tf.exp(logp) * logp, axis=-1))
+
+
+def accuracy(variant: str, raw, labels):
+    pred = tf.argmax(raw[:, :N_CLASSES], axis=-1, output_type=labels.dtype)
+    return tf.reduce_mean(tf.cast(tf.equal(pred, labels), tf.float32))

@@ -1,0 +1,67 @@
+"""Classify single images with a run's saved models (what the Draw page and `eval` use).
+
+Models are loaded only from a run directory's fixed file names (or the shipped demo model), with
+Keras safe mode on.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .config import RunConfig
+from .models import split_logits_np
+from .preprocess import to_mnist, to_model_input
+from .rundir import RunDir
+
+SHIPPED_MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "demo_run"
+
+
+def load_classifier(path):
+    import keras
+    return keras.saving.load_model(str(path), safe_mode=True, compile=False)
+
+
+@dataclass
+class Prediction:
+    digit: int
+    probabilities: np.ndarray      # (10,)
+    real_probability: float | None  # discriminator's "looks like a real digit", GAN variants only
+    model_input: np.ndarray        # uint8 (28, 28): what the model saw
+
+
+class RunModel:
+    """A run's classifier (and discriminator, when there is one), loaded from its directory."""
+
+    def __init__(self, run: RunDir):
+        self.run = run
+        self.cfg = RunConfig.from_dict(run.read_config())
+        self.classifier = load_classifier(run.classifier_path)
+        self.discriminator = None
+        if self.cfg.is_gan and run.discriminator_path.is_file():
+            self.discriminator = load_classifier(run.discriminator_path)
+        self.version = model_version(run)
+
+    def predict_digit(self, digit_uint8: np.ndarray) -> Prediction:
+        x = to_model_input(digit_uint8, self.cfg.input_range)
+        probs = np.asarray(self.classifier(x, training=False))[0]
+        real = None
+        if self.discriminator is not None:
+            raw = np.asarray(self.discriminator(x, training=False))
+            _, real_logit = split_logits_np(self.cfg.variant, raw)
+            real = float(1.0 / (1.0 + np.exp(-np.clip(real_logit[0], -60, 60))))
+        return Prediction(int(probs.argmax()), probs, real, digit_uint8)
+
+    def predict_drawing(self, image: np.ndarray) -> Prediction | None:
+        digit = to_mnist(image)
+        return None if digit is None else self.predict_digit(digit)
+
+
+def model_version(run: RunDir) -> float:
+    """Changes whenever a (still training) run rewrites its classifier: a cache key."""
+    try:
+        return os.stat(run.classifier_path).st_mtime
+    except OSError:
+        return 0.0

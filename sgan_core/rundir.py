@@ -1,0 +1,219 @@
+"""The run directory: the contract between the trainer (writer) and every reader (UI, CLI).
+
+`<runs>/<id>/` holds config.json, status.json, metrics.jsonl, samples/step_XXXXXX.png,
+classifier.keras, discriminator.keras, generator.keras and ckpt/ (resume state).
+Every file is replaced atomically, so a reader or a killed writer never sees half a file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+
+STATES = ("queued", "running", "finished", "stopped", "failed", "interrupted")
+ACTIVE_STATES = ("queued", "running")
+RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+HEARTBEAT_STALE_S = 30.0
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_json(path, obj) -> None:
+    atomic_write_bytes(path, json.dumps(obj, indent=2, sort_keys=True).encode())
+
+
+def read_json(path, default=None):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return default
+
+
+def new_run_id(cfg) -> str:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{cfg.variant}-{cfg.labels}l-{cfg.preset}-s{cfg.seed}"
+
+
+class RunDir:
+    """Paths and readers/writers of one run directory."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    config_path = property(lambda self: self.path / "config.json")
+    status_path = property(lambda self: self.path / "status.json")
+    metrics_path = property(lambda self: self.path / "metrics.jsonl")
+    samples_dir = property(lambda self: self.path / "samples")
+    ckpt_dir = property(lambda self: self.path / "ckpt")
+    classifier_path = property(lambda self: self.path / "classifier.keras")
+    discriminator_path = property(lambda self: self.path / "discriminator.keras")
+    generator_path = property(lambda self: self.path / "generator.keras")
+    stop_path = property(lambda self: self.path / "STOP")
+    log_path = property(lambda self: self.path / "train.log")
+
+    def exists(self) -> bool:
+        return self.config_path.is_file()
+
+    # --- config and status ---
+    def read_config(self) -> dict:
+        return read_json(self.config_path, {}) or {}
+
+    def write_config(self, cfg_dict: dict) -> None:
+        atomic_write_json(self.config_path, cfg_dict)
+
+    def read_status(self) -> dict:
+        return read_json(self.status_path, {}) or {}
+
+    def write_status(self, **fields) -> dict:
+        status = self.read_status()
+        status.update(fields)
+        status["heartbeat"] = time.time()
+        atomic_write_json(self.status_path, status)
+        return status
+
+    def effective_status(self) -> dict:
+        """status.json, with a 'running' run whose process is gone reported as 'interrupted'."""
+        status = self.read_status()
+        if status.get("state") == "running" and not _process_alive(status.get("pid"),
+                                                                    status.get("heartbeat")):
+            status = dict(status, state="interrupted",
+                          message="the training process ended unexpectedly; resume to continue")
+        return status
+
+    # --- metrics (append-only JSON lines; rows past the checkpoint are dropped on resume) ---
+    def read_metrics(self) -> list[dict]:
+        rows = []
+        try:
+            with open(self.metrics_path) as f:
+                for line in f:
+                    try:
+                        rows.append(json.loads(line))
+                    except ValueError:
+                        break  # a torn last line from a killed writer
+        except OSError:
+            pass
+        return rows
+
+    def append_metrics(self, rows: list[dict]) -> None:
+        if not rows:
+            return
+        with open(self.metrics_path, "a") as f:
+            f.write("".join(json.dumps(r) + "\n" for r in rows))
+            f.flush()
+            os.fsync(f.fileno())
+
+    def truncate_metrics(self, up_to_step: int) -> list[dict]:
+        """Keep only complete rows with step <= up_to_step (used when resuming)."""
+        rows = [r for r in self.read_metrics() if r.get("step", 0) <= up_to_step]
+        atomic_write_bytes(self.metrics_path, "".join(json.dumps(r) + "\n" for r in rows).encode())
+        return rows
+
+    # --- samples ---
+    def sample_files(self) -> list[tuple[int, Path]]:
+        out = []
+        for p in self.samples_dir.glob("step_*.png"):
+            try:
+                out.append((int(p.stem.split("_")[1]), p))
+            except (IndexError, ValueError):
+                continue
+        return sorted(out)
+
+    # --- stop requests ---
+    def request_stop(self) -> None:
+        atomic_write_bytes(self.stop_path, b"stop\n")
+
+    def stop_requested(self) -> bool:
+        return self.stop_path.exists()
+
+    def clear_stop(self) -> None:
+        try:
+            self.stop_path.unlink()
+        except FileNotFoundError:
+            pass
+
+    def summary(self) -> dict:
+        """One row for a runs table."""
+        cfg, status = self.read_config(), self.effective_status()
+        return {
+            "id": self.id,
+            "labels": cfg.get("labels"),
+            "variant": cfg.get("variant"),
+            "preset": cfg.get("preset"),
+            "seed": cfg.get("seed"),
+            "state": status.get("state", "unknown"),
+            "step": status.get("step", 0),
+            "total_steps": status.get("total_steps", cfg.get("steps")),
+            "test_acc": status.get("test_acc"),
+            "elapsed_s": status.get("elapsed_s", 0.0),
+            "message": status.get("message", ""),
+            "created": status.get("created", 0.0),
+            "has_classifier": self.classifier_path.is_file(),
+        }
+
+
+def _process_alive(pid, heartbeat) -> bool:
+    if heartbeat is not None and time.time() - float(heartbeat) < HEARTBEAT_STALE_S:
+        return True
+    if not pid:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, ValueError):
+        return False
+    # the pid may be reused by another process: also require a recent-ish heartbeat
+    return heartbeat is not None and time.time() - float(heartbeat) < 10 * HEARTBEAT_STALE_S
+
+
+class NoSuchRun(LookupError):
+    pass
+
+
+def resolve_run(runs_dir: str | os.PathLike, run_id: str) -> RunDir:
+    """The RunDir for run_id, only if it names an existing run directly under runs_dir.
+
+    Ids from URLs and forms come through here: '../x', absolute paths, and unknown ids are
+    refused before any path is built from them.
+    """
+    run_id = str(run_id or "")
+    if not RUN_ID_RE.match(run_id) or run_id in (".", ".."):
+        raise NoSuchRun(f"no such run: {run_id!r}")
+    root = Path(runs_dir).resolve()
+    known = {p.name for p in list_run_dirs(root)}
+    if run_id not in known:
+        raise NoSuchRun(f"no such run: {run_id!r}")
+    return RunDir(root / run_id)
+
+
+def list_run_dirs(runs_dir: str | os.PathLike) -> list[RunDir]:
+    root = Path(runs_dir)
+    if not root.is_dir():
+        return []
+    runs = [RunDir(p) for p in root.iterdir()
+            if p.is_dir() and not p.is_symlink() and RUN_ID_RE.match(p.name)]
+    return sorted((r for r in runs if r.exists()), key=lambda r: r.id)
+
+
+def list_runs(runs_dir) -> list[dict]:
+    return [r.summary() for r in list_run_dirs(runs_dir)]

@@ -1,0 +1,82 @@
+"""Losses from logits, model shapes per variant, and one fused step that trains both networks."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from sgan_core import losses
+from sgan_core.config import GAN_VARIANTS, VARIANTS, make_config
+from sgan_core.models import (build_classifier, build_discriminator, build_generator,
+                              copy_to_plain, raw_width, split_logits, split_logits_np)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("scale", [1000.0, -1000.0])
+def test_losses_finite_for_extreme_logits(variant, scale):
+    raw = tf.Variable(scale * np.random.default_rng(0).standard_normal(
+        (8, raw_width(variant))).astype(np.float32))
+    labels = tf.constant(np.arange(8) % 10, tf.int32)
+    with tf.GradientTape() as tape:
+        total = (losses.supervised_loss(variant, raw, labels)
+                 + losses.discriminator_real_loss(variant, raw)
+                 + losses.discriminator_fake_loss(variant, raw)
+                 + losses.generator_nonsat_loss(variant, raw)
+                 + losses.prediction_entropy(raw))
+    grad = tape.gradient(total, raw)
+    assert np.isfinite(total.numpy()) and np.all(np.isfinite(grad.numpy()))
+
+
+@pytest.mark.parametrize("variant", GAN_VARIANTS)
+def test_real_probability_matches_the_papers(variant):
+    raw = np.random.default_rng(1).standard_normal((5, raw_width(variant))).astype(np.float32)
+    _, real_logit = split_logits(variant, tf.constant(raw))
+    p_real = 1 / (1 + np.exp(-real_logit.numpy()))
+    e = np.exp(raw.astype(np.float64))
+    if variant == "stacked":    # D = Z / (Z + 1), Z = sum exp(l)
+        expected = e.sum(1) / (e.sum(1) + 1)
+    elif variant == "multi":    # 1 - softmax(l)[fake]
+        expected = 1 - e[:, 10] / e.sum(1)
+    else:                       # sigmoid of the real/fake head
+        expected = 1 / (1 + np.exp(-raw[:, 10]))
+    np.testing.assert_allclose(p_real, expected, rtol=1e-5)
+    np.testing.assert_allclose(split_logits_np(variant, raw)[1], real_logit.numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("arch", ["mlp", "conv", "cnn"])
+def test_shapes_and_plain_export(variant, arch):
+    cfg = make_config("fast", variant=variant, arch=arch)
+    d = build_discriminator(cfg)
+    x = np.random.default_rng(0).uniform(-1, 1, (4, 28, 28, 1)).astype(np.float32)
+    feats, raw = d(x, training=False)
+    assert raw.shape == (4, raw_width(variant)) and feats.shape[0] == 4
+    plain = copy_to_plain(d, build_discriminator(cfg, train=False))
+    np.testing.assert_allclose(plain(x)[1].numpy(), raw.numpy(), rtol=1e-4, atol=1e-4)
+    probs = build_classifier(plain, variant)(x).numpy()
+    assert probs.shape == (4, 10)
+    np.testing.assert_allclose(probs.sum(1), 1, rtol=1e-5)
+    # multi: the 10 digit probabilities are the 11-way softmax renormalised without "fake"
+    r = raw.numpy()[:, :10].astype(np.float64)
+    expected = np.exp(r - r.max(1, keepdims=True))
+    np.testing.assert_allclose(probs, expected / expected.sum(1, keepdims=True), rtol=1e-4,
+                               atol=1e-6)
+    if variant != "supervised":
+        assert build_generator(cfg)(np.zeros((2, cfg.latent_dim), np.float32)).shape == \
+            (2, 28, 28, 1)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_one_step_changes_both_networks(variant, small_mnist, runs_dir):
+    from sgan_core.trainer import Trainer, create_run
+    cfg = make_config("fast", variant=variant, steps=5, mnist_path=small_mnist)
+    trainer = Trainer(cfg, create_run(cfg, runs_dir))
+    d_before = [w.copy() for w in trainer.D.get_weights()]
+    g_before = [w.copy() for w in trainer.G.get_weights()] if trainer.G else []
+    metrics = trainer.train_step()
+    assert all(np.isfinite(v) for v in metrics.values())
+    assert any(not np.array_equal(a, b) for a, b in zip(d_before, trainer.D.get_weights()))
+    if variant == "supervised":
+        assert trainer.G is None
+    else:
+        # every trainable generator weight moves, not just some: nothing is frozen by mistake
+        changed = [not np.array_equal(a, b) for a, b in zip(g_before, trainer.G.get_weights())]
+        assert sum(changed) >= len(trainer.G.trainable_variables)

@@ -1,0 +1,57 @@
+"""Helpers shared by the Streamlit pages: where runs live, run lookup from the URL, formatting."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from sgan_core.rundir import NoSuchRun, RunDir, list_runs, resolve_run
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+RUNS_DIR = Path(os.environ.get("SGAN_RUNS_DIR", PROJECT_ROOT / "runs"))
+
+STATE_ICONS = {"queued": "⏳", "running": "🟢", "finished": "✅", "stopped": "⏸️",
+               "failed": "❌", "interrupted": "⚠️"}
+
+
+def runs() -> list[dict]:
+    """Summaries of every run, newest first."""
+    return sorted(list_runs(RUNS_DIR), key=lambda r: r["id"], reverse=True)
+
+
+def run_from_id(run_id: str | None) -> RunDir | None:
+    """The run named by an id from the URL or a form, or None after showing 'no such run'."""
+    if not run_id:
+        return None
+    try:
+        return resolve_run(RUNS_DIR, run_id)
+    except NoSuchRun as e:
+        st.warning(f"{e}. Pick a run from the list.")
+        return None
+
+
+def fmt_acc(value) -> str:
+    return "–" if value is None else f"{value:.2%}"
+
+
+def fmt_duration(seconds) -> str:
+    if seconds is None or seconds != seconds:
+        return "–"
+    seconds = int(round(seconds))
+    m, s = divmod(seconds, 60)
+    h, m = divmod(m, 60)
+    return f"{h}h {m:02d}m" if h else (f"{m}m {s:02d}s" if m else f"{s}s")
+
+
+def run_label(row: dict) -> str:
+    return (f"{STATE_ICONS.get(row['state'], '')} {row['variant']} · {row['labels']} labels · "
+            f"{row['preset']} · seed {row['seed']} · {fmt_acc(row['test_acc'])}  ({row['id']})")
+
+
+def runs_table_rows(rows: list[dict]) -> list[dict]:
+    return [{"run": r["id"], "labels": r["labels"], "variant": r["variant"],
+             "preset": r["preset"], "state": f"{STATE_ICONS.get(r['state'], '')} {r['state']}",
+             "step": f"{r['step']}/{r['total_steps']}",
+             "test acc": None if r["test_acc"] is None else round(100 * r["test_acc"], 2),
+             "elapsed": fmt_duration(r["elapsed_s"])} for r in rows]
