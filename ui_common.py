@@ -9,7 +9,11 @@ import streamlit as st
 from sgan_core.rundir import NoSuchRun, RunDir, list_runs, resolve_run
 
 PROJECT_ROOT = Path(__file__).resolve().parent
-RUNS_DIR = Path(os.environ.get("SGAN_RUNS_DIR", PROJECT_ROOT / "runs"))
+
+
+def runs_dir() -> Path:
+    """Where run directories live ($SGAN_RUNS_DIR, default runs/ in the project)."""
+    return Path(os.environ.get("SGAN_RUNS_DIR", PROJECT_ROOT / "runs"))
 
 STATE_ICONS = {"queued": "⏳", "running": "🟢", "finished": "✅", "stopped": "⏸️",
                "failed": "❌", "interrupted": "⚠️"}
@@ -17,7 +21,7 @@ STATE_ICONS = {"queued": "⏳", "running": "🟢", "finished": "✅", "stopped":
 
 def runs() -> list[dict]:
     """Summaries of every run, newest first."""
-    return sorted(list_runs(RUNS_DIR), key=lambda r: r["id"], reverse=True)
+    return sorted(list_runs(runs_dir()), key=lambda r: r["id"], reverse=True)
 
 
 def run_from_id(run_id: str | None) -> RunDir | None:
@@ -25,7 +29,7 @@ def run_from_id(run_id: str | None) -> RunDir | None:
     if not run_id:
         return None
     try:
-        return resolve_run(RUNS_DIR, run_id)
+        return resolve_run(runs_dir(), run_id)
     except NoSuchRun as e:
         st.warning(f"{e}. Pick a run from the list.")
         return None

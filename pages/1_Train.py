@@ -8,7 +8,7 @@ from sgan_core.charts import accuracy_figure, losses_figure
 from sgan_core.config import (GAN_VARIANTS, PRESET_HELP, PRESETS, VARIANT_HELP, VARIANTS,
                               ConfigError, make_config, parse_labels)
 from sgan_core.grids import gif_bytes
-from ui_common import (RUNS_DIR, fmt_acc, fmt_duration, run_from_id, run_label, runs,
+from ui_common import (runs_dir, fmt_acc, fmt_duration, run_from_id, run_label, runs,
                        runs_table_rows)
 
 st.set_page_config(page_title="Train · SGAN Lab", page_icon="🧪", layout="wide")
@@ -62,7 +62,7 @@ def new_run_form():
             except ConfigError as e:
                 st.error(str(e))
                 return
-            run = launcher.start_run(cfg, RUNS_DIR)
+            run = launcher.start_run(cfg, runs_dir())
             st.query_params["run"] = run.id
             st.rerun()
 
@@ -132,7 +132,7 @@ def actions_block(run, status):
     resumable = state in ("stopped", "interrupted", "failed") or (
         state == "finished" and status.get("step", 0) < (status.get("total_steps") or 0))
     if resumable and c[1].button("⏵ Resume"):
-        launcher.resume_run(run, RUNS_DIR)
+        launcher.resume_run(run, runs_dir())
         st.rerun()
     with c[2].popover("🗑 Delete"):
         st.write(f"Delete **{run.id}** and all its files? This cannot be undone.")

@@ -9,7 +9,7 @@ import streamlit as st
 from sgan_core import demo
 from sgan_core.charts import compare_figure
 from sgan_core.rundir import RunDir
-from ui_common import RUNS_DIR, fmt_acc, run_label, runs
+from ui_common import runs_dir, fmt_acc, run_label, runs
 
 st.set_page_config(page_title="Compare · SGAN Lab", page_icon="📊", layout="wide")
 st.title("Compare runs")
@@ -17,8 +17,8 @@ st.title("Compare runs")
 
 @st.fragment(run_every=2.0)
 def demo_block():
-    state = demo.read(RUNS_DIR)
-    runs_now = demo.demo_runs(RUNS_DIR, state)
+    state = demo.read(runs_dir())
+    runs_now = demo.demo_runs(runs_dir, state)
     if not runs_now:
         return
     curves = {f"{r.read_config().get('variant')} ({r.id})": r.read_metrics() for r in runs_now}
@@ -41,7 +41,7 @@ with st.container(border=True):
         f"set) for {demo.SECONDS:g} seconds each, one after the other, then overlays their test "
         "accuracy.")
     if st.button("▶ Run the demo", type="primary"):
-        demo.start(RUNS_DIR)
+        demo.start(runs_dir())
         st.rerun()
     demo_block()
 
@@ -56,7 +56,7 @@ chosen = st.multiselect("Runs", list(labels), default=list(labels)[:4], format_f
 x_axis = st.radio("X axis", ["step", "elapsed_s"], horizontal=True,
                   format_func=lambda x: "training seconds" if x == "elapsed_s" else "step")
 if chosen:
-    curves = {labels[i]: RunDir(RUNS_DIR / i).read_metrics() for i in chosen}
+    curves = {labels[i]: RunDir(runs_dir() / i).read_metrics() for i in chosen}
     st.plotly_chart(compare_figure(curves, x=x_axis), key="compare_chart")
 
 st.subheader("Final test accuracy by label budget and variant")

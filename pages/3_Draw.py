@@ -35,7 +35,7 @@ def model_choices() -> dict[str, str]:
 choices = model_choices()
 if not choices:
     st.error("No trained model yet, and the shipped demo model is missing.")
-    st.page_link("pages/1_Train.py", label="Train a model on the Train page", icon="🏋️")
+    st.markdown("[🏋️ Train a model on the Train page](Train)")
     st.stop()
 
 left, right = st.columns([1, 1], gap="large")

@@ -200,7 +200,7 @@ def resolve_run(runs_dir: str | os.PathLike, run_id: str) -> RunDir:
     if not RUN_ID_RE.match(run_id) or run_id in (".", ".."):
         raise NoSuchRun(f"no such run: {run_id!r}")
     root = Path(runs_dir).resolve()
-    known = {p.name for p in list_run_dirs(root)}
+    known = {r.id for r in list_run_dirs(root)}
     if run_id not in known:
         raise NoSuchRun(f"no such run: {run_id!r}")
     return RunDir(root / run_id)

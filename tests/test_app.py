@@ -1,0 +1,90 @@
+"""Every page renders without exceptions: with no runs, a running run and a finished run."""
+import os
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT, cli
+from sgan_core.rundir import RunDir
+
+PAGES = ["app.py", "pages/1_Train.py", "pages/2_Compare.py", "pages/3_Draw.py"]
+
+
+@pytest.fixture(scope="module")
+def finished_runs_dir(tmp_path_factory, small_mnist):
+    d = tmp_path_factory.mktemp("runs_finished")
+    for variant in ("stacked", "supervised"):
+        r = cli("train", "--labels", 20, "--variant", variant, "--steps", 30, "--runs-dir", d,
+                "--mnist", small_mnist, "--quiet")
+        assert r.returncode == 0, r.stderr[-2000:]
+    return d
+
+
+def app_test(page, runs_dir, monkeypatch, query=None):
+    monkeypatch.setenv("SGAN_RUNS_DIR", str(runs_dir))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def count(at, element_type: str) -> int:
+    """Elements of a type anywhere in the page (plotly charts have no AppTest accessor)."""
+    def walk(node):
+        n = int(getattr(node, "type", None) == element_type)
+        return n + sum(walk(c) for c in getattr(node, "children", {}).values())
+    return walk(at._tree)
+
+
+def texts(at) -> str:
+    parts = [e.value for e in at.markdown] + [e.value for e in at.info] + \
+        [e.value for e in at.warning] + [e.value for e in at.error] + [e.value for e in at.caption]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_with_no_runs(page, tmp_path, monkeypatch):
+    at = app_test(page, tmp_path / "empty", monkeypatch)
+    assert not at.exception, at.exception
+    if page == "pages/1_Train.py":
+        assert "No runs yet" in texts(at)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_with_finished_runs(page, finished_runs_dir, monkeypatch):
+    at = app_test(page, finished_runs_dir, monkeypatch)
+    assert not at.exception, at.exception
+    if page == "pages/2_Compare.py":
+        assert count(at, "plotly_chart") >= 1 and len(at.dataframe) == 1
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_with_a_running_run(page, finished_runs_dir, tmp_path, monkeypatch):
+    import shutil
+    runs_dir = tmp_path / "runs"
+    shutil.copytree(finished_runs_dir, runs_dir)
+    run = RunDir(next(p for p in runs_dir.iterdir() if "stacked" in p.name))
+    run.write_status(state="running", pid=os.getpid(), step=15, heartbeat=time.time())
+    at = app_test(page, runs_dir, monkeypatch, query={"run": run.id})
+    assert not at.exception, at.exception
+    if page == "pages/1_Train.py":
+        assert "running · step 15 / 30" in str([p.proto for p in at.get("progress")])
+        assert count(at, "plotly_chart") == 2
+
+
+def test_train_page_refuses_bad_run_ids(finished_runs_dir, monkeypatch):
+    for bad in ("../../etc", "/etc/passwd", "nope"):
+        at = app_test("pages/1_Train.py", finished_runs_dir, monkeypatch, query={"run": bad})
+        assert not at.exception
+        assert "no such run" in texts(at)
+
+
+def test_train_page_validates_custom_budget(tmp_path, monkeypatch):
+    at = app_test("pages/1_Train.py", tmp_path / "empty", monkeypatch)
+    at.radio[0].set_value("custom").run()
+    at.text_input[0].set_value("5").run()
+    assert "label budget must be from 10 to 60000" in texts(at)
+    start = next(b for b in at.button if "Start" in b.label)
+    assert start.disabled
