@@ -15,8 +15,6 @@ def runs_dir() -> Path:
     """Where run directories live ($SGAN_RUNS_DIR, default runs/ in the project)."""
     return Path(os.environ.get("SGAN_RUNS_DIR", PROJECT_ROOT / "runs"))
 
-STATE_ICONS = {"queued": "⏳", "running": "🟢", "finished": "✅", "stopped": "⏸️",
-               "failed": "❌", "interrupted": "⚠️"}
 
 
 def runs() -> list[dict]:
@@ -49,13 +47,13 @@ def fmt_duration(seconds) -> str:
 
 
 def run_label(row: dict) -> str:
-    return (f"{STATE_ICONS.get(row['state'], '')} {row['variant']} · {row['labels']} labels · "
-            f"{row['preset']} · seed {row['seed']} · {fmt_acc(row['test_acc'])}  ({row['id']})")
+    return (f"{row['variant']} · {row['labels']} labels · {row['preset']} · seed {row['seed']} · "
+            f"{row['state']} · {fmt_acc(row['test_acc'])}  ({row['id']})")
 
 
 def runs_table_rows(rows: list[dict]) -> list[dict]:
     return [{"run": r["id"], "labels": r["labels"], "variant": r["variant"],
-             "preset": r["preset"], "state": f"{STATE_ICONS.get(r['state'], '')} {r['state']}",
+             "preset": r["preset"], "state": r["state"],
              "step": f"{r['step']}/{r['total_steps']}",
              "test acc": None if r["test_acc"] is None else round(100 * r["test_acc"], 2),
              "elapsed": fmt_duration(r["elapsed_s"])} for r in rows]

@@ -11,17 +11,16 @@ from sgan_core.grids import gif_bytes
 from ui_common import (runs_dir, fmt_acc, fmt_duration, run_from_id, run_label, runs,
                        runs_table_rows)
 
-st.set_page_config(page_title="Train · SGAN Lab", page_icon="🧪", layout="wide")
+st.set_page_config(page_title="Train · SGAN Lab", layout="wide")
 st.title("Train a semi-supervised GAN")
 st.caption("One training runs at a time on this machine's 2 CPU cores; further starts wait in a "
            "queue. Training runs in its own process: closing or refreshing the browser, or "
            "restarting the server, does not stop it.")
 
 
-def new_run_form():
-    with st.container(border=True):
-        st.subheader("New run")
-        c1, c2 = st.columns(2)
+def new_run_form(expanded: bool):
+    with st.expander("New run", expanded=expanded, icon=":material/add:"):
+        c1, c2, c3 = st.columns([2, 3, 2], gap="medium")
         with c1:
             budget = st.radio("Label budget (labeled images, balanced over the 10 digits)",
                               ["20", "50", "100", "1000", "custom"], index=2, horizontal=True)
@@ -29,11 +28,13 @@ def new_run_form():
             if budget == "custom":
                 labels_text = st.text_input("Custom label budget", "200",
                                             help="A whole number from 10 to 60000.")
+            preset = st.selectbox("Preset", list(PRESETS), index=list(PRESETS).index("fast"),
+                                  help="\n".join(f"- **{p}**: {h}" for p, h in PRESET_HELP.items()))
+            st.caption(PRESET_HELP[preset])
+        with c2:
             variant = st.radio("Discriminator", VARIANTS, format_func=str.capitalize,
                                captions=[VARIANT_HELP[v] for v in VARIANTS])
-        with c2:
-            preset = st.selectbox("Preset", list(PRESETS), index=list(PRESETS).index("fast"),
-                                  format_func=lambda p: f"{p}: {PRESET_HELP[p]}")
+        with c3:
             length_kind = st.radio("Length", ["steps", "minutes"], horizontal=True)
             if length_kind == "steps":
                 steps = st.number_input("Steps", 10, 200000, PRESETS[preset]["steps"], step=100)
@@ -54,7 +55,7 @@ def new_run_form():
         except ConfigError as e:
             st.error(str(e))
             labels = None
-        if st.button("▶ Start training", type="primary", disabled=labels is None):
+        if st.button("Start training", type="primary", icon=":material/play_arrow:", disabled=labels is None):
             try:
                 cfg = make_config(preset, labels=labels, variant=variant, steps=int(steps),
                                   max_seconds=max_seconds, seed=int(seed), lr_d=lr_d, lr_g=lr_g,
@@ -125,16 +126,16 @@ def samples_block(run):
 def actions_block(run, status):
     state = status.get("state")
     c = st.columns([1, 1, 1, 4])
-    if state in ("running", "queued") and c[0].button("⏹ Stop", help="Stops within 2 s and "
+    if state in ("running", "queued") and c[0].button("Stop", icon=":material/stop:", help="Stops within 2 s and "
                                                       "keeps the last checkpoint."):
         launcher.stop_run(run)
         st.toast("Stop requested")
     resumable = state in ("stopped", "interrupted", "failed") or (
         state == "finished" and status.get("step", 0) < (status.get("total_steps") or 0))
-    if resumable and c[1].button("⏵ Resume"):
+    if resumable and c[1].button("Resume", icon=":material/play_arrow:"):
         launcher.resume_run(run, runs_dir())
         st.rerun()
-    with c[2].popover("🗑 Delete"):
+    with c[2].popover("Delete", icon=":material/delete:"):
         st.write(f"Delete **{run.id}** and all its files? This cannot be undone.")
         if st.button("Delete for good", type="primary"):
             launcher.delete_run(run)
@@ -159,31 +160,25 @@ def live_view(run_id):
         st.rerun()  # leave the polling fragment once training has ended
 
 
-left, right = st.columns([1, 2], gap="large")
-with left:
-    new_run_form()
-    all_runs = runs()
-    if all_runs:
-        st.subheader("Runs")
+all_runs = runs()
+new_run_form(expanded=not all_runs)
+ids = [r["id"] for r in all_runs]
+wanted = st.query_params.get("run")
+if wanted and wanted not in ids:
+    run_from_id(wanted)  # shows "no such run" for ids that do not name a run directory
+    wanted = None
+if not ids:
+    st.info("No runs yet. Open **New run** above, choose settings and press **Start training**.")
+else:
+    labels = {r["id"]: run_label(r) for r in all_runs}
+    run_id = st.selectbox("Run", ids, index=ids.index(wanted) if wanted else 0,
+                          format_func=labels.get)
+    if run_id != st.query_params.get("run"):
+        st.query_params["run"] = run_id
+    status = next(r for r in all_runs if r["id"] == run_id)
+    active = status["state"] in ("running", "queued")
+    st.session_state["_live"] = active
+    st.fragment(run_every=1.5 if active else None)(live_view)(run_id)
+    with st.expander(f"All runs ({len(all_runs)})", icon=":material/table:"):
         st.dataframe(runs_table_rows(all_runs), hide_index=True,
                      column_config={"test acc": st.column_config.NumberColumn(format="%.2f%%")})
-
-with right:
-    ids = [r["id"] for r in all_runs]
-    wanted = st.query_params.get("run")
-    if wanted and wanted not in ids:
-        run_from_id(wanted)  # shows "no such run" for ids that do not name a run directory
-        wanted = None
-    if not ids:
-        st.info("No runs yet. Choose settings on the left and press **Start training**.")
-    else:
-        labels = {r["id"]: run_label(r) for r in all_runs}
-        run_id = st.selectbox("Run", ids, index=ids.index(wanted) if wanted else 0,
-                              format_func=labels.get)
-        if run_id != st.query_params.get("run"):
-            st.query_params["run"] = run_id
-        status = next(r for r in all_runs if r["id"] == run_id)
-        active = status["state"] in ("running", "queued")
-        st.session_state["_live"] = active
-        st.fragment(run_every=1.5 if active else None)(live_view)(run_id)
-

@@ -11,7 +11,7 @@ from sgan_core.charts import compare_figure
 from sgan_core.rundir import RunDir
 from ui_common import runs_dir, fmt_acc, run_label, runs
 
-st.set_page_config(page_title="Compare · SGAN Lab", page_icon="📊", layout="wide")
+st.set_page_config(page_title="Compare · SGAN Lab", layout="wide")
 st.title("Compare runs")
 
 
@@ -40,7 +40,7 @@ with st.container(border=True):
         "supervised-only baseline on **the same 100 labeled images** (0.17% of the training "
         f"set) for {demo.SECONDS:g} seconds each, one after the other, then overlays their test "
         "accuracy.")
-    if st.button("▶ Run the demo", type="primary"):
+    if st.button("Run the demo", type="primary", icon=":material/play_arrow:"):
         demo.start(runs_dir())
         st.rerun()
     demo_block()

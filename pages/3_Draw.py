@@ -10,7 +10,7 @@ from sgan_core.predict import SHIPPED_MODEL_DIR, RunModel, model_version
 from sgan_core.rundir import RunDir
 from ui_common import fmt_acc, run_from_id, run_label, runs
 
-st.set_page_config(page_title="Draw · SGAN Lab", page_icon="✏️", layout="wide")
+st.set_page_config(page_title="Draw · SGAN Lab", layout="wide")
 st.title("Draw a digit")
 
 SHIPPED = "shipped demo model"
@@ -35,7 +35,7 @@ def model_choices() -> dict[str, str]:
 choices = model_choices()
 if not choices:
     st.error("No trained model yet, and the shipped demo model is missing.")
-    st.markdown("[🏋️ Train a model on the Train page](Train)")
+    st.markdown("[Train a model on the Train page](Train)")
     st.stop()
 
 left, right = st.columns([1, 1], gap="large")
@@ -55,7 +55,7 @@ with left:
     canvas = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000",
                        height=280, width=280, drawing_mode="freedraw", return_image_data=True,
                        key=f"canvas_{st.session_state.get('canvas_gen', 0)}")
-    if st.button("Clear"):
+    if st.button("Clear", icon=":material/ink_eraser:"):
         st.session_state["canvas_gen"] = st.session_state.get("canvas_gen", 0) + 1
         st.rerun()
 
@@ -64,7 +64,7 @@ with right:
     image = canvas.image_data
     prediction = model.predict_drawing(image) if image is not None else None
     if prediction is None:
-        st.info("✏️ Draw a digit on the canvas.")
+        st.info("Draw a digit on the canvas.")
     else:
         p = prediction.probabilities
         c1, c2 = st.columns([1, 1])

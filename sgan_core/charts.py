@@ -10,8 +10,8 @@ LOSS_SERIES = {
     "loss_d_fake": "discriminator, fake",
     "loss_g": "generator",
 }
-LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=320, hovermode="x unified",
-              legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
+LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=340, hovermode="x unified",
+              legend=dict(orientation="h", yanchor="top", y=-0.22, x=0))
 
 
 def smooth(values, weight: float) -> list:

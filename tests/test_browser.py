@@ -1,0 +1,166 @@
+"""Real-browser tests: `streamlit run app.py` driven by Playwright in Debian's chromium.
+
+Skipped when chromium or Playwright is missing (the CI script installs both).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+SCREENSHOT_DIR = os.environ.get("SGAN_SCREENSHOT_DIR")
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium not installed")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path, small_mnist):
+    """A Streamlit server on a free port with its own runs directory; yields its URL."""
+    def start(runs_dir: Path):
+        port = free_port()
+        env = dict(os.environ, SGAN_RUNS_DIR=str(runs_dir), SGAN_MNIST=small_mnist,
+                   TF_CPP_MIN_LOG_LEVEL="2")
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py",
+                                 "--server.port", str(port), "--server.headless", "true",
+                                 "--server.address", "127.0.0.1"],
+                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        procs.append(proc)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return f"http://127.0.0.1:{port}"
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("streamlit did not start")
+
+    procs = []
+    yield start
+    for p in procs:
+        p.terminate()
+        p.wait(timeout=20)
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        pg = browser.new_page(viewport={"width": 1500, "height": 1100})
+        pg.set_default_timeout(60000)
+        yield pg
+        browser.close()
+
+
+def progress_step(page) -> int:
+    text = page.get_by_text(re.compile(r"(running|finished) · step \d+")).first.inner_text()
+    return int(re.search(r"step (\d+)", text).group(1))
+
+
+def test_train_page_live_run_survives_reload(server, page, tmp_path):
+    runs_dir = tmp_path / "runs"
+    url = server(runs_dir)
+    page.goto(f"{url}/Train")
+    page.get_by_text("No runs yet").wait_for()
+    steps = page.get_by_role("spinbutton", name="Steps")
+    steps.fill("1500")
+    steps.press("Enter")
+    page.get_by_role("button", name="Start training").click()
+
+    page.get_by_text(re.compile(r"running · step \d+")).first.wait_for(timeout=120000)
+    first = progress_step(page)
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 2")
+    page.get_by_role("img", name=re.compile("Generated digits")).or_(
+        page.locator("img[alt*='Generated']")).or_(page.get_by_text("Generated digits at step"))\
+        .first.wait_for(timeout=120000)
+    grid_caption = page.get_by_text(re.compile(r"Generated digits at step \d+")).first
+    first_grid = grid_caption.inner_text()
+    deadline = time.time() + 120
+    while time.time() < deadline and grid_caption.inner_text() == first_grid:
+        time.sleep(1)
+    assert grid_caption.inner_text() != first_grid, "the sample grid never updated"
+    assert progress_step(page) > first, "the progress never moved"
+    if SCREENSHOT_DIR:
+        Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOT_DIR) / "train_page.png"), full_page=True)
+
+    run_id = re.search(r"run=([^&]+)", page.url).group(1)
+    before_reload = progress_step(page)
+    page.reload()
+    page.get_by_text(re.compile(r"(running|finished) · step \d+")).first.wait_for()
+    assert run_id in page.url
+    assert progress_step(page) >= before_reload
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 2")
+    page.get_by_role("button", name="Stop").click()
+    deadline = time.time() + 30
+    while time.time() < deadline and "stopped" not in page.content():
+        time.sleep(0.5)
+    assert "stopped" in page.content()
+
+
+def draw(page, points):
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
+    page.mouse.up()
+    return time.perf_counter()
+
+
+def predicted_digit(page, previous=None, timeout=30.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        values = page.get_by_test_id("stMetricValue").all_inner_texts()
+        if values and values[0].strip().isdigit() and values[0].strip() != previous:
+            return values[0].strip(), time.perf_counter()
+        time.sleep(0.01)
+    raise AssertionError(f"no new prediction (last seen {previous})")
+
+
+def test_draw_page_reads_a_one_and_a_zero(server, page, tmp_path):
+    url = server(tmp_path / "empty_runs")
+    page.goto(f"{url}/Draw")
+    page.get_by_text("Draw a digit on the canvas").wait_for()
+    timings = []
+    stroke_end = draw(page, [(140, 40 + 4 * i) for i in range(51)])
+    one, shown = predicted_digit(page)
+    timings.append(shown - stroke_end)
+    assert one == "1"
+    page.get_by_role("button", name="Clear").click()
+    page.get_by_text("Draw a digit on the canvas").wait_for()
+    import math
+    ring = [(140 + 60 * math.sin(t / 40 * 2 * math.pi), 140 - 95 * math.cos(t / 40 * 2 * math.pi))
+            for t in range(43)]
+    stroke_end = draw(page, ring)
+    zero, shown = predicted_digit(page, previous=None)
+    timings.append(shown - stroke_end)
+    assert zero == "0"
+    print(f"prediction shown {1000 * min(timings):.0f}-{1000 * max(timings):.0f} ms after the "
+          "stroke ended")
+    if SCREENSHOT_DIR:
+        page.screenshot(path=str(Path(SCREENSHOT_DIR) / "draw_page.png"), full_page=True)
+
+
+_ = shutil
