@@ -42,18 +42,21 @@ def _linear_decay_class():
     import keras
 
     class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
-        """Constant learning rate, then a linear decay to zero over the last part of the run."""
+        """Constant learning rate, then a linear decay to zero over the last part of the run.
 
-        def __init__(self, lr, total_steps, decay_start):
-            self.lr, self.total, self.start = float(lr), float(total_steps), float(decay_start)
+        Reads the run's progress (0..1, by steps or by the time budget, whichever is further)
+        from a variable the trainer updates, so time-budgeted runs decay too.
+        """
+
+        def __init__(self, lr, progress, decay_start):
+            self.lr, self.progress, self.start = float(lr), progress, float(decay_start)
 
         def __call__(self, step):
-            frac = keras.ops.cast(step, "float32") / self.total
-            keep = keras.ops.clip((1.0 - frac) / max(1e-6, 1.0 - self.start), 0.0, 1.0)
+            keep = keras.ops.clip((1.0 - self.progress) / max(1e-6, 1.0 - self.start), 0.0, 1.0)
             return self.lr * keep
 
         def get_config(self):
-            return {"lr": self.lr, "total_steps": self.total, "decay_start": self.start}
+            return {"lr": self.lr, "decay_start": self.start}
 
     return LinearDecay
 
@@ -101,6 +104,7 @@ class Trainer:
         if cfg.ema_decay > 0:
             self.D_eval = keras.models.clone_model(self.D)
             self.D_eval.set_weights(self.D.get_weights())
+        self.progress = tf.Variable(0.0, trainable=False, dtype=tf.float32)
         self.opt_d = keras.optimizers.Adam(self._schedule(cfg.lr_d), beta_1=cfg.beta_1)
         self.opt_d.build(self.D.trainable_variables)
         self.opt_g = None
@@ -116,7 +120,7 @@ class Trainer:
 
     # ---------- the fused step ----------
     def _schedule(self, lr):
-        return _linear_decay_class()(lr, self.cfg.steps, self.cfg.lr_decay_start)
+        return _linear_decay_class()(lr, self.progress, self.cfg.lr_decay_start)
 
     def _step(self, x_lab, y_lab, x_unl, z):
         tf, L, cfg = self.tf, self.losses, self.cfg
@@ -171,10 +175,19 @@ class Trainer:
         x_lab, y_lab = self._labeled_batch()
         bs = self.cfg.batch_size
         x_unl = self.x_train[self.rng.integers(0, len(self.x_train), bs)]
+        if self.cfg.augment_unlabeled:
+            x_unl = shift_images(x_unl, self.cfg.augment_shift, self.rng, self.background)
         z = self.rng.standard_normal((bs, self.cfg.latent_dim)).astype(np.float32)
         return x_lab, y_lab, x_unl, z
 
+    def run_progress(self) -> float:
+        frac = self.step / self.cfg.steps
+        if self.cfg.max_seconds:
+            frac = max(frac, self.elapsed() / self.cfg.max_seconds)
+        return min(1.0, frac)
+
     def train_step(self) -> dict:
+        self.progress.assign(self.run_progress())
         out = self._train_step(*self.next_batch())
         self.step += 1
         return {k: float(v) for k, v in out.items()}
@@ -288,8 +301,6 @@ class Trainer:
             if self._should_stop():
                 reason = "stopped"
                 break
-            if cfg.max_seconds and self.elapsed() >= cfg.max_seconds:
-                break
             m = self.train_step()
             bad = [k for k, val in m.items() if not math.isfinite(val)]
             if bad:
@@ -299,16 +310,20 @@ class Trainer:
             for k, val in m.items():
                 acc_sum[k] = acc_sum.get(k, 0.0) + val
             acc_n += 1
-            at_eval = self.step % cfg.eval_every == 0
+            last = self.step >= cfg.steps or bool(cfg.max_seconds and
+                                                   self.elapsed() >= cfg.max_seconds)
+            at_eval = self.step % cfg.eval_every == 0 or last
             if self.step % cfg.log_every == 0 or at_eval:
                 row = {"step": self.step, "elapsed_s": round(self.elapsed(), 3)}
                 row.update({k: s / acc_n for k, s in acc_sum.items()})
                 acc_sum, acc_n = {}, 0
                 if at_eval:
-                    acc = self.evaluate(self._should_stop)
+                    acc = self.evaluate(lambda: not last and self._should_stop())
                     if acc is not None:
                         row["test_acc"] = test_acc = acc
                 run.append_metrics([row])
+            if last:
+                break
             if self.step % cfg.sample_every == 0:
                 self.save_samples()
             if self.step % cfg.checkpoint_every == 0:
@@ -319,15 +334,10 @@ class Trainer:
                 run.write_status(step=self.step, elapsed_s=self.elapsed(), test_acc=test_acc)
                 if progress:
                     progress(self.step, cfg.steps, test_acc)
-        # final outputs: one more evaluation row unless this step already has one
-        if acc_n:
+        if acc_n:  # stopped between log steps: keep the averages of the steps since the last row
             row = {"step": self.step, "elapsed_s": round(self.elapsed(), 3)}
             row.update({k: s / acc_n for k, s in acc_sum.items()})
-            if reason == "finished":
-                row["test_acc"] = test_acc = self.evaluate()
             run.append_metrics([row])
-        elif reason == "finished" and self.step % cfg.eval_every:
-            test_acc = self.evaluate()
         if self.step % cfg.sample_every:
             self.save_samples()
         self.save_checkpoint()
