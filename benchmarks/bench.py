@@ -43,10 +43,10 @@ def train(preset, variant, labels, seed, seconds, steps, runs_dir, threads) -> d
     run_id = f"bench-{preset}-{variant}-{labels}l-s{seed}-{int(time.time())}"
     cmd = [sys.executable, "-m", "sgan_core", "train", "--preset", preset, "--variant", variant,
            "--labels", str(labels), "--seed", str(seed), "--runs-dir", str(runs_dir),
-           "--run-id", run_id, "--quiet", "--threads", str(threads)]
-    if seconds:
-        cmd += ["--max-seconds", str(seconds)]
-    if steps:
+           "--run-id", run_id, "--quiet", "--threads", str(threads), "--nice", "10"]
+    if seconds:  # a pure time budget: the learning rate decays over the seconds, not steps
+        cmd += ["--max-seconds", str(seconds), "--steps", str(steps or 10**6)]
+    elif steps:
         cmd += ["--steps", str(steps)]
     rc, peak_mib, out = run_child(cmd)
     if rc != 0:
@@ -105,7 +105,8 @@ def main():
     ap.add_argument("--json", help="also write the raw results here")
     args = ap.parse_args()
 
-    print(f"# SGAN Lab benchmark on {os.cpu_count()} CPU cores, trainer threads {args.threads}")
+    print(f"# SGAN Lab benchmark on {os.cpu_count()} CPU cores, trainer threads {args.threads}, "
+          "nice 10 (as the dashboard starts it)")
     if not args.speed_only:
         seeds = [int(s) for s in args.seeds.split(",")]
         raw = {}

@@ -31,13 +31,14 @@ def new_run_form(expanded: bool):
             preset = st.selectbox("Preset", list(PRESETS), index=list(PRESETS).index("fast"),
                                   help="\n".join(f"- **{p}**: {h}" for p, h in PRESET_HELP.items()))
             st.caption(PRESET_HELP[preset])
+            defaults = make_config(preset)
         with c2:
             variant = st.radio("Discriminator", VARIANTS, format_func=str.capitalize,
                                captions=[VARIANT_HELP[v] for v in VARIANTS])
         with c3:
             length_kind = st.radio("Length", ["steps", "minutes"], horizontal=True)
             if length_kind == "steps":
-                steps = st.number_input("Steps", 10, 200000, PRESETS[preset]["steps"], step=100)
+                steps = st.number_input("Steps", 10, 200000, defaults.steps, step=100)
                 max_seconds = None
             else:
                 minutes = st.number_input("Minutes", 0.5, 600.0, 2.0, step=0.5)
@@ -45,11 +46,11 @@ def new_run_form(expanded: bool):
             seed = st.number_input("Seed", 0, 10**6, 0)
             with st.expander("Advanced"):
                 lr_d = st.number_input("Discriminator learning rate", 1e-6, 1.0,
-                                       PRESETS[preset]["lr_d"], format="%.5f")
+                                       defaults.lr_d, format="%.5f")
                 lr_g = st.number_input("Generator learning rate", 1e-6, 1.0,
-                                       PRESETS[preset]["lr_g"], format="%.5f")
+                                       defaults.lr_g, format="%.5f")
                 batch = st.number_input("Batch size (per kind)", 2, 1000,
-                                        PRESETS[preset]["batch_size"])
+                                        defaults.batch_size)
         try:
             labels = parse_labels(labels_text)
         except ConfigError as e:

@@ -38,47 +38,55 @@ if not choices:
     st.markdown("[Train a model on the Train page](Train)")
     st.stop()
 
-left, right = st.columns([1, 1], gap="large")
-with left:
-    choice = st.selectbox("Model", list(choices), help="Any run with a saved classifier. A run "
-                          "that is still training is read at its latest checkpoint.")
-    if choice == SHIPPED:
-        run = RunDir(SHIPPED_MODEL_DIR)
-        st.caption("The small classifier shipped with SGAN Lab, so this page works before "
-                   "anything was trained. Train your own on the Train page.")
-    else:
-        run = run_from_id(choices[choice])
-    if run is None:
-        st.stop()
-    width = st.slider("Stroke width", 8, 40, 22)
-    st.caption("Draw one digit, large, in the middle. White ink on black, like MNIST.")
-    canvas = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000",
-                       height=280, width=280, drawing_mode="freedraw", return_image_data=True,
-                       key=f"canvas_{st.session_state.get('canvas_gen', 0)}")
-    if st.button("Clear", icon=":material/ink_eraser:"):
-        st.session_state["canvas_gen"] = st.session_state.get("canvas_gen", 0) + 1
-        st.rerun()
 
-with right:
-    model = load_model(str(run.path), model_version(run))
-    image = canvas.image_data
-    prediction = model.predict_drawing(image) if image is not None else None
-    if prediction is None:
-        st.info("Draw a digit on the canvas.")
-    else:
-        p = prediction.probabilities
-        c1, c2 = st.columns([1, 1])
-        c1.metric("Prediction", str(prediction.digit), f"{p[prediction.digit]:.1%} confident",
-                  delta_color="off")
-        if prediction.real_probability is not None:
-            c1.metric("Looks like a real digit", fmt_acc(prediction.real_probability),
-                      help="The discriminator's probability that this is a real MNIST digit "
-                           "rather than one its generator made.")
-        big = Image.fromarray(prediction.model_input).resize((196, 196), Image.Resampling.NEAREST)
-        c2.image(big, caption="What the model sees: 28×28, centred by centre of mass")
-        st.plotly_chart(probabilities_figure(p), key="probs")
-        st.markdown(f'<span id="prediction" data-digit="{prediction.digit}"></span>',
-                    unsafe_allow_html=True)
-    st.caption(f"Model: {model.cfg.variant} · {model.cfg.labels} labels · "
-               f"{model.cfg.preset} preset · {run.id}")
+@st.fragment
+def draw_and_predict(run: RunDir):
+    """Canvas and prediction rerun alone on each stroke, not the whole page."""
+    left, right = st.columns([1, 1], gap="large")
+    with left:
+        width = st.slider("Stroke width", 8, 40, 22)
+        st.caption("Draw one digit, large, in the middle. White ink on black, like MNIST.")
+        canvas = st_canvas(stroke_width=width, stroke_color="#FFFFFF",
+                           background_color="#000000", height=280, width=280,
+                           drawing_mode="freedraw", return_image_data=True,
+                           key=f"canvas_{st.session_state.get('canvas_gen', 0)}")
+        if st.button("Clear", icon=":material/ink_eraser:"):
+            st.session_state["canvas_gen"] = st.session_state.get("canvas_gen", 0) + 1
+            st.rerun(scope="fragment")
+    with right:
+        model = load_model(str(run.path), model_version(run))
+        image = canvas.image_data
+        prediction = model.predict_drawing(image) if image is not None else None
+        if prediction is None:
+            st.info("Draw a digit on the canvas.")
+        else:
+            show_prediction(prediction)
+        st.caption(f"Model: {model.cfg.variant} · {model.cfg.labels} labels · "
+                   f"{model.cfg.preset} preset · {run.id}")
 
+
+def show_prediction(prediction):
+    p = prediction.probabilities
+    c1, c2 = st.columns([1, 1])
+    c1.metric("Prediction", str(prediction.digit), f"{p[prediction.digit]:.1%} confident",
+              delta_color="off")
+    if prediction.real_probability is not None:
+        c1.metric("Looks like a real digit", fmt_acc(prediction.real_probability),
+                  help="The discriminator's probability that this is a real MNIST digit "
+                       "rather than one its generator made.")
+    big = Image.fromarray(prediction.model_input).resize((196, 196), Image.Resampling.NEAREST)
+    c2.image(big, caption="What the model sees: 28×28, centred by centre of mass")
+    st.plotly_chart(probabilities_figure(p), key="probs")
+
+
+choice = st.selectbox("Model", list(choices), help="Any run with a saved classifier. A run "
+                      "that is still training is read at its latest checkpoint.")
+if choice == SHIPPED:
+    run = RunDir(SHIPPED_MODEL_DIR)
+    st.caption("The small classifier shipped with SGAN Lab, so this page works before anything "
+               "was trained. Train your own on the Train page.")
+else:
+    run = run_from_id(choices[choice])
+if run is None:
+    st.stop()
+draw_and_predict(run)

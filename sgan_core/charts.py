@@ -73,6 +73,7 @@ def probabilities_figure(probs: np.ndarray) -> go.Figure:
     fig = go.Figure(go.Bar(x=[str(i) for i in range(len(probs))], y=probs, marker_color=colors,
                            hovertemplate="digit %{x}: %{y:.2%}<extra></extra>"))
     fig.update_layout(title="Class probabilities", yaxis_tickformat=".0%", xaxis_title="digit",
+                      xaxis_type="category",
                       margin=dict(l=10, r=10, t=40, b=10), height=300)
     fig.update_yaxes(range=[0, 1])
     return fig

@@ -159,6 +159,8 @@ def test_draw_page_reads_a_one_and_a_zero(server, page, tmp_path):
     assert zero == "0"
     print(f"prediction shown {1000 * min(timings):.0f}-{1000 * max(timings):.0f} ms after the "
           "stroke ended")
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 1")
+    page.get_by_text("What the model sees").wait_for()
     if SCREENSHOT_DIR:
         page.screenshot(path=str(Path(SCREENSHOT_DIR) / "draw_page.png"), full_page=True)
 
