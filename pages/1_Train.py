@@ -56,7 +56,8 @@ def new_run_form(expanded: bool):
         except ConfigError as e:
             st.error(str(e))
             labels = None
-        if st.button("Start training", type="primary", icon=":material/play_arrow:", disabled=labels is None):
+        if st.button("Start training", type="primary", icon=":material/play_arrow:",
+                     disabled=labels is None):
             try:
                 cfg = make_config(preset, labels=labels, variant=variant, steps=int(steps),
                                   max_seconds=max_seconds, seed=int(seed), lr_d=lr_d, lr_g=lr_g,
@@ -78,11 +79,17 @@ def progress_block(run, status, rows):
         rate = (recent[-1]["step"] - recent[0]["step"]) / (recent[-1]["elapsed_s"] -
                                                             recent[0]["elapsed_s"])
     cfg = run.read_config()
-    if cfg.get("max_seconds"):
-        eta = max(0.0, cfg["max_seconds"] - status.get("elapsed_s", 0.0))
+    elapsed = status.get("elapsed_s") or 0.0
+    if cfg.get("max_seconds"):  # a time budget: progress and ETA by the clock
+        budget = cfg["max_seconds"]
+        eta = max(0.0, budget - elapsed)
+        fraction = 1.0 if state == "finished" else min(1.0, elapsed / budget)
+        text = f"{state} · step {step} · {fmt_duration(elapsed)} of {fmt_duration(budget)}"
     else:
         eta = (total - step) / rate if rate else None
-    st.progress(min(1.0, step / total), text=f"{state} · step {step} / {total}")
+        fraction = min(1.0, step / total)
+        text = f"{state} · step {step} / {total}"
+    st.progress(fraction, text=text)
     c = st.columns(4)
     c[0].metric("Test accuracy", fmt_acc(status.get("test_acc")))
     c[1].metric("Steps / s", f"{rate:.1f}" if rate else "–")
@@ -131,8 +138,7 @@ def actions_block(run, status):
                                                       "keeps the last checkpoint."):
         launcher.stop_run(run)
         st.toast("Stop requested")
-    resumable = state in ("stopped", "interrupted", "failed") or (
-        state == "finished" and status.get("step", 0) < (status.get("total_steps") or 0))
+    resumable = state in ("stopped", "interrupted", "failed")
     if resumable and c[1].button("Resume", icon=":material/play_arrow:"):
         launcher.resume_run(run, runs_dir())
         st.rerun()

@@ -224,14 +224,18 @@ class Trainer:
             self._save_model(m.build_logits_model(plain), self.run.discriminator_path)
             self._save_model(self.G, self.run.generator_path)
 
-    def _state_arrays(self) -> dict:
-        arrays = {}
+    def _checkpoint_groups(self) -> dict:
+        """Every variable resume needs, by group: weights, EMA weights, optimiser state."""
         groups = {"d": self.D.weights, "opt_d": self.opt_d.variables}
         if self.D_eval is not self.D:
             groups["ema"] = self.D_eval.weights
         if self.G is not None:
             groups.update(g=self.G.weights, opt_g=self.opt_g.variables)
-        for name, variables in groups.items():
+        return groups
+
+    def _state_arrays(self) -> dict:
+        arrays = {}
+        for name, variables in self._checkpoint_groups().items():
             for i, var in enumerate(variables):
                 arrays[f"{name}/{i}"] = np.asarray(var.numpy())
         meta = {"step": self.step, "elapsed_s": self.elapsed(),
@@ -252,12 +256,7 @@ class Trainer:
             return False
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
-        groups = {"d": self.D.weights, "opt_d": self.opt_d.variables}
-        if self.D_eval is not self.D:
-            groups["ema"] = self.D_eval.weights
-        if self.G is not None:
-            groups.update(g=self.G.weights, opt_g=self.opt_g.variables)
-        for name, variables in groups.items():
+        for name, variables in self._checkpoint_groups().items():
             for i, var in enumerate(variables):
                 var.assign(arrays[f"{name}/{i}"])
         meta = json.loads(str(arrays["meta"]))

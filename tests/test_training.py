@@ -62,18 +62,20 @@ def test_kill_at_any_moment_then_resume(small_mnist, runs_dir):
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     run = RunDir(runs_dir / "killme")
     deadline = time.time() + 300
-    while time.time() < deadline and run.read_status().get("step", 0) < 130:
+    # kill after the first checkpoint (step 300 in the fast preset), between two checkpoints
+    while time.time() < deadline and not (run.read_status().get("step", 0) >= 320 and
+                                          (run.ckpt_dir / "state.npz").is_file()):
         time.sleep(0.2)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     killed_at = run.read_status()["step"]
-    assert 0 < killed_at < 400
+    assert 300 < killed_at < 400
     for name in ("config.json", "status.json"):
         json.loads((run.path / name).read_text())
     assert run.effective_status()["state"] == "interrupted"
     r = cli("train", "--resume", run.path, "--quiet")
     assert r.returncode == 0, r.stderr[-2000:]
-    assert "resuming at step" in r.stderr
+    assert "resuming at step 300" in r.stderr
     status = run.read_status()
     assert status["state"] == "finished" and status["step"] == 400
     steps = [row["step"] for row in run.read_metrics()]
