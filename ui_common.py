@@ -17,6 +17,25 @@ def runs_dir() -> Path:
 
 
 
+NAV = [("app.py", "Home", ":material/home:"),
+       ("pages/1_Train.py", "Train", ":material/model_training:"),
+       ("pages/2_Compare.py", "Compare", ":material/compare:"),
+       ("pages/3_Draw.py", "Draw", ":material/draw:")]
+
+
+def sidebar() -> None:
+    """Our own page menu (Streamlit's automatic one would call the home page "app")."""
+    from streamlit.errors import StreamlitAPIException
+    with st.sidebar:
+        st.markdown("### SGAN Lab")
+        try:
+            for path, label, icon in NAV:
+                st.page_link(path, label=label, icon=icon)
+        except StreamlitAPIException:
+            pass  # a page run on its own (tests) has no other pages to link to
+        st.caption("Semi-supervised GANs on MNIST, trained live on this machine.")
+
+
 def runs() -> list[dict]:
     """Summaries of every run, newest first."""
     return sorted(list_runs(runs_dir()), key=lambda r: r["id"], reverse=True)
@@ -48,7 +67,7 @@ def fmt_duration(seconds) -> str:
 
 def run_label(row: dict) -> str:
     return (f"{row['variant']} · {row['labels']} labels · {row['preset']} · seed {row['seed']} · "
-            f"{row['state']} · {fmt_acc(row['test_acc'])}  ({row['id']})")
+            f"{fmt_acc(row['test_acc'])}  ({row['id']})")
 
 
 def runs_table_rows(rows: list[dict]) -> list[dict]:

@@ -8,10 +8,11 @@ from sgan_core.charts import accuracy_figure, losses_figure
 from sgan_core.config import (GAN_VARIANTS, PRESET_HELP, PRESETS, VARIANT_HELP, VARIANTS,
                               ConfigError, make_config, parse_labels)
 from sgan_core.grids import gif_bytes
-from ui_common import (runs_dir, fmt_acc, fmt_duration, run_from_id, run_label, runs,
-                       runs_table_rows)
+from ui_common import (fmt_acc, fmt_duration, run_from_id, run_label, runs, runs_dir,
+                       runs_table_rows, sidebar)
 
 st.set_page_config(page_title="Train · SGAN Lab", layout="wide")
+sidebar()
 st.title("Train a semi-supervised GAN")
 st.caption("One training runs at a time on this machine's 2 CPU cores; further starts wait in a "
            "queue. Training runs in its own process: closing or refreshing the browser, or "

@@ -9,9 +9,10 @@ import streamlit as st
 from sgan_core import demo
 from sgan_core.charts import compare_figure
 from sgan_core.rundir import RunDir
-from ui_common import runs_dir, fmt_acc, run_label, runs
+from ui_common import sidebar, runs_dir, fmt_acc, run_label, runs
 
 st.set_page_config(page_title="Compare · SGAN Lab", layout="wide")
+sidebar()
 st.title("Compare runs")
 
 

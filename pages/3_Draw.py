@@ -8,9 +8,10 @@ from streamlit_drawable_canvas import st_canvas
 from sgan_core.charts import probabilities_figure
 from sgan_core.predict import SHIPPED_MODEL_DIR, RunModel, model_version
 from sgan_core.rundir import RunDir
-from ui_common import fmt_acc, run_from_id, run_label, runs
+from ui_common import sidebar, fmt_acc, run_from_id, run_label, runs
 
 st.set_page_config(page_title="Draw · SGAN Lab", layout="wide")
+sidebar()
 st.title("Draw a digit")
 
 SHIPPED = "shipped demo model"

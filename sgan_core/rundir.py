@@ -174,16 +174,20 @@ class RunDir:
 
 
 def _process_alive(pid, heartbeat) -> bool:
-    if heartbeat is not None and time.time() - float(heartbeat) < HEARTBEAT_STALE_S:
-        return True
+    """Is the trainer that wrote this status still alive? Its pid decides; the heartbeat guards
+    against a reused pid (and stands in when no pid was written)."""
+    age = time.time() - float(heartbeat) if heartbeat is not None else float("inf")
     if not pid:
-        return False
+        return age < HEARTBEAT_STALE_S
     try:
         os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by someone else
     except (OSError, ValueError):
         return False
-    # the pid may be reused by another process: also require a recent-ish heartbeat
-    return heartbeat is not None and time.time() - float(heartbeat) < 10 * HEARTBEAT_STALE_S
+    return age < 10 * HEARTBEAT_STALE_S
 
 
 class NoSuchRun(LookupError):

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import ROOT, cli
 from sgan_core.rundir import RunDir
 
-PAGES = ["app.py", "pages/0_Home.py", "pages/1_Train.py", "pages/2_Compare.py", "pages/3_Draw.py"]
+PAGES = ["app.py", "pages/1_Train.py", "pages/2_Compare.py", "pages/3_Draw.py"]
 
 
 @pytest.fixture(scope="module")

@@ -56,8 +56,8 @@ def test_cli_trains_and_writes_a_complete_run(variant, small_mnist, runs_dir):
 
 def test_kill_at_any_moment_then_resume(small_mnist, runs_dir):
     """SIGKILL mid-run leaves parseable files; resume continues without duplicate rows."""
-    proc = subprocess.Popen([sys.executable, "-m", "sgan_core", "train", "--labels", 20,
-                             "--variant", "stacked", "--steps", 400, "--runs-dir", str(runs_dir),
+    proc = subprocess.Popen([sys.executable, "-m", "sgan_core", "train", "--labels", "20",
+                             "--variant", "stacked", "--steps", "400", "--runs-dir", str(runs_dir),
                              "--mnist", small_mnist, "--quiet", "--run-id", "killme"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     run = RunDir(runs_dir / "killme")
@@ -84,8 +84,8 @@ def test_kill_at_any_moment_then_resume(small_mnist, runs_dir):
 
 
 def test_stop_request_is_honoured_and_resumable(small_mnist, runs_dir):
-    proc = subprocess.Popen([sys.executable, "-m", "sgan_core", "train", "--labels", 20,
-                             "--steps", 100000, "--runs-dir", str(runs_dir), "--mnist",
+    proc = subprocess.Popen([sys.executable, "-m", "sgan_core", "train", "--labels", "20",
+                             "--steps", "100000", "--runs-dir", str(runs_dir), "--mnist",
                              small_mnist, "--quiet", "--run-id", "stopme"], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     run = RunDir(runs_dir / "stopme")
