@@ -73,6 +73,7 @@ def run_label(row: dict) -> str:
 def runs_table_rows(rows: list[dict]) -> list[dict]:
     return [{"run": r["id"], "labels": r["labels"], "variant": r["variant"],
              "preset": r["preset"], "state": r["state"],
-             "step": f"{r['step']}/{r['total_steps']}",
+             "step": (f"{r['step']} ({fmt_duration(r['max_seconds'])} budget)"
+                      if r.get("max_seconds") else f"{r['step']}/{r['total_steps']}"),
              "test acc": None if r["test_acc"] is None else round(100 * r["test_acc"], 2),
              "elapsed": fmt_duration(r["elapsed_s"])} for r in rows]

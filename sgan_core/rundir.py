@@ -165,6 +165,7 @@ class RunDir:
             "state": status.get("state", "unknown"),
             "step": status.get("step", 0),
             "total_steps": status.get("total_steps", cfg.get("steps")),
+            "max_seconds": cfg.get("max_seconds"),
             "test_acc": status.get("test_acc"),
             "elapsed_s": status.get("elapsed_s", 0.0),
             "message": status.get("message", ""),
