@@ -74,10 +74,11 @@ def active_run(runs_dir) -> RunDir | None:
 
 def ensure_worker(runs_dir) -> None:
     Path(runs_dir).mkdir(parents=True, exist_ok=True)
-    log = open(Path(runs_dir) / "worker.log", "ab")
-    subprocess.Popen([sys.executable, "-m", "sgan_core", "worker", "--runs-dir", str(runs_dir)],
-                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                     start_new_session=True, cwd=str(Path(__file__).resolve().parent.parent))
+    with open(Path(runs_dir) / "worker.log", "ab") as log:
+        subprocess.Popen([sys.executable, "-m", "sgan_core", "worker", "--runs-dir",
+                          str(Path(runs_dir).resolve())],
+                         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         start_new_session=True, cwd=str(Path(__file__).resolve().parent.parent))
 
 
 def _try_lock(runs_dir, wait_s: float):
