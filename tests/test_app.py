@@ -88,3 +88,15 @@ def test_train_page_validates_custom_budget(tmp_path, monkeypatch):
     assert "label budget must be from 10 to 60000" in texts(at)
     start = next(b for b in at.button if "Start" in b.label)
     assert start.disabled
+
+
+def test_failed_run_shows_its_message(finished_runs_dir, tmp_path, monkeypatch):
+    import shutil
+    runs_dir = tmp_path / "runs"
+    shutil.copytree(finished_runs_dir, runs_dir)
+    run = RunDir(next(p for p in runs_dir.iterdir() if "stacked" in p.name))
+    run.write_status(state="failed", message="training diverged: loss_sup became NaN")
+    at = app_test("pages/1_Train.py", runs_dir, monkeypatch, query={"run": run.id})
+    assert not at.exception
+    assert "Run failed: training diverged: loss_sup became NaN" in texts(at)
+    assert any(b.label == "Resume" for b in at.button)
