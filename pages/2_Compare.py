@@ -19,7 +19,7 @@ st.title("Compare runs")
 @st.fragment(run_every=2.0)
 def demo_block():
     state = demo.read(runs_dir())
-    runs_now = demo.demo_runs(runs_dir, state)
+    runs_now = demo.demo_runs(runs_dir(), state)
     if not runs_now:
         return
     curves = {f"{r.read_config().get('variant')} ({r.id})": r.read_metrics() for r in runs_now}

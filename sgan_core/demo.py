@@ -44,9 +44,11 @@ def sentence(runs: list[RunDir]) -> str | None:
         return None
     labels = runs[0].read_config().get("labels", LABELS)
     share = labels / 60000
+    gain = 100 * (gan - base)
+    verdict = (f"{gain:+.1f} points from the unlabeled images" if gain > 0 else
+               f"{gain:+.1f} points: in this run the unlabeled images did not help")
     return (f"With {labels} labels ({share:.2%} of the training set): semi-supervised GAN "
-            f"{gan:.1%}, supervised baseline {base:.1%} on the 10,000 test images "
-            f"(+{100 * (gan - base):.1f} points from unlabeled data).")
+            f"{gan:.1%}, supervised baseline {base:.1%} on the test set ({verdict}).")
 
 
 def accuracy_table(summaries: list[dict]) -> dict:

@@ -100,3 +100,21 @@ def test_failed_run_shows_its_message(finished_runs_dir, tmp_path, monkeypatch):
     assert not at.exception
     assert "Run failed: training diverged: loss_sup became NaN" in texts(at)
     assert any(b.label == "Resume" for b in at.button)
+
+
+def test_compare_demo_states_the_measured_difference(finished_runs_dir, tmp_path, monkeypatch):
+    import shutil
+    from sgan_core import demo
+    from sgan_core.rundir import atomic_write_json
+    runs_dir = tmp_path / "runs"
+    shutil.copytree(finished_runs_dir, runs_dir)
+    ids = sorted(p.name for p in runs_dir.iterdir() if p.is_dir())
+    atomic_write_json(runs_dir / demo.STATE_FILE, {"runs": ids})
+    accs = {RunDir(runs_dir / i).read_config()["variant"]: RunDir(runs_dir / i).read_status()
+            ["test_acc"] for i in ids}
+    at = app_test("pages/2_Compare.py", runs_dir, monkeypatch)
+    assert not at.exception
+    sentence = " ".join(s.value for s in at.success)
+    assert "With 20 labels (0.03% of the training set)" in sentence
+    assert f"semi-supervised GAN {accs['stacked']:.1%}" in sentence
+    assert f"supervised baseline {accs['supervised']:.1%}" in sentence
