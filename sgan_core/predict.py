@@ -43,6 +43,8 @@ class RunModel:
         if self.cfg.is_gan and run.discriminator_path.is_file():
             self.discriminator = load_classifier(run.discriminator_path)
         self.version = model_version(run)
+        self.predict_digit(np.zeros((28, 28), np.uint8))  # build the predict functions now,
+        # not on the first stroke
 
     def predict_digit(self, digit_uint8: np.ndarray) -> Prediction:
         x = to_model_input(digit_uint8, self.cfg.input_range)
