@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-from .config import PRESETS, VARIANTS, ConfigError, RunConfig, make_config
+from .config import PRESETS, VARIANTS, ConfigError, RunConfig, make_config, parse_labels
 from .data import DataError
 from .rundir import RunDir, list_runs
 
@@ -18,7 +18,6 @@ DEFAULT_RUNS_DIR = os.environ.get("SGAN_RUNS_DIR", "runs")
 
 
 def _labels_arg(value):
-    from .config import parse_labels
     try:
         return parse_labels(value)
     except ConfigError as e:

@@ -10,7 +10,6 @@ the worker unique.
 from __future__ import annotations
 
 import fcntl
-import os
 import subprocess
 import sys
 import time

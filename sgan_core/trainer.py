@@ -7,6 +7,7 @@ state is checkpointed, so a resumed run continues the same stream of batches.
 """
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -18,7 +19,7 @@ import numpy as np
 from .config import ConfigError, RunConfig
 from .data import Mnist, label_budget_indices, load_mnist, scale_images
 from .grids import grid_image, png_bytes
-from .rundir import RunDir, atomic_write_bytes
+from .rundir import RunDir, atomic_write_bytes, new_run_id
 
 HEARTBEAT_EVERY_S = 1.0
 EVAL_CHUNK = 2000
@@ -244,7 +245,6 @@ class Trainer:
         return arrays
 
     def save_checkpoint(self) -> None:
-        import io
         buf = io.BytesIO()
         np.savez(buf, **self._state_arrays())
         atomic_write_bytes(self.run.ckpt_dir / "state.npz", buf.getvalue())
@@ -350,7 +350,6 @@ class Trainer:
 
 
 def create_run(cfg: RunConfig, runs_dir, run_id: str | None = None) -> RunDir:
-    from .rundir import new_run_id
     run = RunDir(os.path.join(str(runs_dir), run_id or new_run_id(cfg)))
     n = 1
     while run.exists():  # two runs started within the same second

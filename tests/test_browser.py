@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -164,5 +163,3 @@ def test_draw_page_reads_a_one_and_a_zero(server, page, tmp_path):
     if SCREENSHOT_DIR:
         page.screenshot(path=str(Path(SCREENSHOT_DIR) / "draw_page.png"), full_page=True)
 
-
-_ = shutil
