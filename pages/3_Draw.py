@@ -1,6 +1,7 @@
 """Draw page: draw a digit and let a trained run's classifier read it."""
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
@@ -20,7 +21,9 @@ SHIPPED = "shipped demo model"
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
 def load_model(path: str, version: float) -> RunModel:
     """Cached per file version, so a run that is still training is re-read when it saves."""
-    return RunModel(RunDir(path))
+    model = RunModel(RunDir(path))
+    probabilities_figure(np.full(10, 0.1)).to_json()  # plotly's first figure costs ~0.5 s
+    return model
 
 
 def model_choices() -> dict[str, str]:
@@ -40,6 +43,10 @@ if not choices:
     st.stop()
 
 
+def clear_canvas():
+    st.session_state["canvas_gen"] = st.session_state.get("canvas_gen", 0) + 1
+
+
 @st.fragment
 def draw_and_predict(run: RunDir):
     """Canvas and prediction rerun alone on each stroke, not the whole page."""
@@ -51,31 +58,33 @@ def draw_and_predict(run: RunDir):
                            background_color="#000000", height=280, width=280,
                            drawing_mode="freedraw", return_image_data=True,
                            key=f"canvas_{st.session_state.get('canvas_gen', 0)}")
-        if st.button("Clear", icon=":material/ink_eraser:"):
-            st.session_state["canvas_gen"] = st.session_state.get("canvas_gen", 0) + 1
-            st.rerun(scope="fragment")
+        # a callback, so the new (empty) canvas is mounted by this one rerun, not a second one
+        st.button("Clear", icon=":material/ink_eraser:", on_click=clear_canvas)
     with right:
         model = load_model(str(run.path), model_version(run))
         image = canvas.image_data
-        prediction = model.predict_drawing(image) if image is not None else None
-        if prediction is None:
-            st.info("Draw a digit on the canvas.")
-        else:
-            show_prediction(prediction)
+        show_prediction(model.predict_drawing(image) if image is not None else None)
         st.caption(f"Model: {model.cfg.variant} · {model.cfg.labels} labels · "
                    f"{model.cfg.preset} preset · {run.id}")
 
 
 def show_prediction(prediction):
-    p = prediction.probabilities
+    """The same elements with or without a drawing, so the layout never jumps and the chart
+    is already mounted when the first stroke arrives."""
     c1, c2 = st.columns([1, 1])
-    c1.metric("Prediction", str(prediction.digit), f"{p[prediction.digit]:.1%} confident",
-              delta_color="off")
-    if prediction.real_probability is not None:
-        c1.metric("Looks like a real digit", fmt_acc(prediction.real_probability),
-                  help="The discriminator's probability that this is a real MNIST digit "
-                       "rather than one its generator made.")
-    big = Image.fromarray(prediction.model_input).resize((196, 196), Image.Resampling.NEAREST)
+    if prediction is None:
+        c1.metric("Prediction", "–", "nothing drawn", delta_color="off")
+        c1.info("Draw a digit on the canvas.")
+        seen, p = np.zeros((28, 28), np.uint8), np.zeros(10)
+    else:
+        p, seen = prediction.probabilities, prediction.model_input
+        c1.metric("Prediction", str(prediction.digit), f"{p[prediction.digit]:.1%} confident",
+                  delta_color="off")
+        if prediction.real_probability is not None:
+            c1.metric("Looks like a real digit", fmt_acc(prediction.real_probability),
+                      help="The discriminator's probability that this is a real MNIST digit "
+                           "rather than one its generator made.")
+    big = Image.fromarray(seen).resize((196, 196), Image.Resampling.NEAREST)
     c2.image(big, caption="What the model sees: 28×28, centred by centre of mass")
     st.plotly_chart(probabilities_figure(p), key="probs")
 

@@ -68,7 +68,7 @@ def compare_figure(curves: dict[str, list[dict]], x: str = "step") -> go.Figure:
 
 
 def probabilities_figure(probs: np.ndarray) -> go.Figure:
-    best = int(np.argmax(probs))
+    best = int(np.argmax(probs)) if np.max(probs) > 0 else None  # all zero: nothing drawn yet
     colors = ["#e4572e" if i == best else "#8aa1b1" for i in range(len(probs))]
     fig = go.Figure(go.Bar(x=[str(i) for i in range(len(probs))], y=probs, marker_color=colors,
                            hovertemplate="digit %{x}: %{y:.2%}<extra></extra>"))

@@ -4,6 +4,7 @@ Skipped when chromium or Playwright is missing (the CI script installs both).
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 import socket
@@ -116,6 +117,20 @@ def test_train_page_live_run_survives_reload(server, page, tmp_path):
     assert "stopped" in page.content()
 
 
+# Browser-side timing: mouseup and every change of the predicted digit, with the page's clock, so
+# the latency figure excludes Playwright's polling.
+WATCH_PREDICTIONS = """() => {
+  window.__ups = []; window.__shown = [];
+  document.addEventListener('mouseup', () => window.__ups.push(performance.now()), true);
+  new MutationObserver(() => {
+    const el = document.querySelector('[data-testid=stMetricValue]');
+    const v = el ? el.innerText.trim() : null;
+    const last = window.__shown.length ? window.__shown[window.__shown.length - 1].v : null;
+    if (v !== last) window.__shown.push({t: performance.now(), v});
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
 def draw(page, points):
     canvas = page.locator("canvas.upper-canvas").first
     canvas.wait_for()
@@ -125,41 +140,50 @@ def draw(page, points):
     for x, y in points[1:]:
         page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
     page.mouse.up()
-    return time.perf_counter()
 
 
-def predicted_digit(page, previous=None, timeout=30.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        values = page.get_by_test_id("stMetricValue").all_inner_texts()
-        if values and values[0].strip().isdigit() and values[0].strip() != previous:
-            return values[0].strip(), time.perf_counter()
-        time.sleep(0.01)
-    raise AssertionError(f"no new prediction (last seen {previous})")
+def predicted_digit(page, timeout_ms=30000):
+    """The digit shown after the last stroke, and the ms from that stroke's mouseup to it."""
+    page.wait_for_function("""() => {
+        const up = window.__ups[window.__ups.length - 1];
+        return window.__shown.some(s => s.t > up && /^\\d$/.test(s.v || ''));
+    }""", timeout=timeout_ms)
+    up, shown = page.evaluate("[window.__ups[window.__ups.length - 1], window.__shown]")
+    first = next(s for s in shown if s["t"] > up and (s["v"] or "").isdigit())
+    return first["v"], first["t"] - up
+
+
+def clear_canvas(page):
+    """Clear remounts the canvas: wait until the old one is gone before drawing again."""
+    old = page.locator("canvas.upper-canvas").first.element_handle()
+    page.get_by_role("button", name="Clear").click()
+    page.wait_for_function("el => !el.isConnected", arg=old)
+    page.get_by_text("Draw a digit on the canvas").wait_for()
+    page.locator("canvas.upper-canvas").first.wait_for()
 
 
 def test_draw_page_reads_a_one_and_a_zero(server, page, tmp_path):
     url = server(tmp_path / "empty_runs")
     page.goto(f"{url}/Draw")
     page.get_by_text("Draw a digit on the canvas").wait_for()
-    timings = []
-    stroke_end = draw(page, [(140, 40 + 4 * i) for i in range(51)])
-    one, shown = predicted_digit(page)
-    timings.append(shown - stroke_end)
+    page.evaluate(WATCH_PREDICTIONS)
+    draw(page, [(140, 40 + 4 * i) for i in range(51)])
+    one, first_ms = predicted_digit(page)
     assert one == "1"
-    page.get_by_role("button", name="Clear").click()
-    page.get_by_text("Draw a digit on the canvas").wait_for()
-    import math
+    clear_canvas(page)
     ring = [(140 + 60 * math.sin(t / 40 * 2 * math.pi), 140 - 95 * math.cos(t / 40 * 2 * math.pi))
             for t in range(43)]
-    stroke_end = draw(page, ring)
-    zero, shown = predicted_digit(page, previous=None)
-    timings.append(shown - stroke_end)
+    draw(page, ring)
+    zero, second_ms = predicted_digit(page)
     assert zero == "0"
-    print(f"prediction shown {1000 * min(timings):.0f}-{1000 * max(timings):.0f} ms after the "
-          "stroke ended")
+    # a third stroke (a second 1, away from the ring) shows the steady state
+    clear_canvas(page)
+    draw(page, [(120, 50 + 4 * i) for i in range(46)])
+    again, third_ms = predicted_digit(page)
+    assert again == "1"
+    print(f"stroke end -> prediction shown: {first_ms:.0f} ms (first), {second_ms:.0f} ms, "
+          f"{third_ms:.0f} ms")
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 1")
     page.get_by_text("What the model sees").wait_for()
     if SCREENSHOT_DIR:
         page.screenshot(path=str(Path(SCREENSHOT_DIR) / "draw_page.png"), full_page=True)
-
