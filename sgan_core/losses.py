@@ -44,6 +44,17 @@ def prediction_entropy(raw):
     return -tf.reduce_mean(tf.reduce_sum(tf.exp(logp) * logp, axis=-1))
 
 
+def pseudo_label_loss(raw_student, raw_teacher, threshold: float):
+    """Cross-entropy of the student on the teacher's confident predictions (others masked out).
+
+    Averaged over the whole batch, so the term grows as the teacher grows confident."""
+    teacher = tf.nn.softmax(tf.stop_gradient(raw_teacher[:, :N_CLASSES]))
+    confident = tf.cast(tf.reduce_max(teacher, -1) > threshold, tf.float32)
+    ce = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.argmax(teacher, -1), logits=raw_student[:, :N_CLASSES])
+    return tf.reduce_mean(confident * ce)
+
+
 def accuracy(variant: str, raw, labels):
     pred = tf.argmax(raw[:, :N_CLASSES], axis=-1, output_type=labels.dtype)
     return tf.reduce_mean(tf.cast(tf.equal(pred, labels), tf.float32))

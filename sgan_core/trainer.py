@@ -123,7 +123,7 @@ class Trainer:
     def _schedule(self, lr):
         return _linear_decay_class()(lr, self.progress, self.cfg.lr_decay_start)
 
-    def _step(self, x_lab, y_lab, x_unl, z):
+    def _step(self, x_lab, y_lab, x_unl, z, x_unl_clean):
         tf, L, cfg = self.tf, self.losses, self.cfg
         v = cfg.variant
         n_lab, n_unl = tf.shape(x_lab)[0], tf.shape(x_unl)[0]
@@ -144,6 +144,11 @@ class Trainer:
                 loss_d = loss_sup + cfg.unsup_weight * (loss_real + loss_fake)
                 if cfg.entropy_weight:
                     loss_d += cfg.entropy_weight * L.prediction_entropy(raw_unl)
+                if cfg.pseudo_weight:
+                    # the teacher sees the unshifted images, the student the shifted ones
+                    _, raw_teacher = self.D_eval(x_unl_clean, training=False)
+                    loss_d += cfg.pseudo_weight * L.pseudo_label_loss(
+                        raw_unl, raw_teacher, cfg.pseudo_threshold)
                 if cfg.generator_loss == "feature_matching":
                     loss_g = L.feature_matching_loss(f_unl, f_fake)
                 else:
@@ -175,11 +180,11 @@ class Trainer:
     def next_batch(self):
         x_lab, y_lab = self._labeled_batch()
         bs = self.cfg.batch_size
-        x_unl = self.x_train[self.rng.integers(0, len(self.x_train), bs)]
+        x_clean = x_unl = self.x_train[self.rng.integers(0, len(self.x_train), bs)]
         if self.cfg.augment_unlabeled:
             x_unl = shift_images(x_unl, self.cfg.augment_shift, self.rng, self.background)
         z = self.rng.standard_normal((bs, self.cfg.latent_dim)).astype(np.float32)
-        return x_lab, y_lab, x_unl, z
+        return x_lab, y_lab, x_unl, z, x_clean
 
     def run_progress(self) -> float:
         frac = self.step / self.cfg.steps

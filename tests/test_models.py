@@ -20,9 +20,22 @@ def test_losses_finite_for_extreme_logits(variant, scale):
                  + losses.discriminator_real_loss(variant, raw)
                  + losses.discriminator_fake_loss(variant, raw)
                  + losses.generator_nonsat_loss(variant, raw)
-                 + losses.prediction_entropy(raw))
+                 + losses.prediction_entropy(raw)
+                 + losses.pseudo_label_loss(raw, -raw, 0.5))
     grad = tape.gradient(total, raw)
     assert np.isfinite(total.numpy()) and np.all(np.isfinite(grad.numpy()))
+
+
+def test_pseudo_label_loss_uses_only_confident_teacher_predictions():
+    student = np.random.default_rng(2).standard_normal((4, 10)).astype(np.float32)
+    teacher = np.zeros((4, 10), np.float32)
+    teacher[0, 3] = teacher[2, 7] = 20.0           # sure of rows 0 and 2, uniform on 1 and 3
+    loss = losses.pseudo_label_loss(tf.constant(student), tf.constant(teacher), 0.95).numpy()
+    log_p = student - np.log(np.exp(student).sum(1, keepdims=True))
+    expected = -(log_p[0, 3] + log_p[2, 7]) / 4    # the mean runs over the whole batch
+    np.testing.assert_allclose(loss, expected, rtol=1e-5)
+    unsure = losses.pseudo_label_loss(tf.constant(student), tf.zeros((4, 10)), 0.95).numpy()
+    assert unsure == 0.0
 
 
 @pytest.mark.parametrize("variant", GAN_VARIANTS)
