@@ -153,6 +153,21 @@ def predicted_digit(page, timeout_ms=30000):
     return first["v"], first["t"] - up
 
 
+def draw_after_clear(page, points):
+    """Draw right after Clear and read the digit. In about one CI run in three the first stroke
+    on the freshly mounted canvas never reaches the server (a known, open defect of the Draw
+    page, see issue 5); a user redraws, and so does this test, once, saying so."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+    draw(page, points)
+    try:
+        return predicted_digit(page, timeout_ms=8000)
+    except PlaywrightTimeoutError:
+        print("stroke after Clear was lost; drawn again")
+        page.wait_for_timeout(500)
+        draw(page, points)
+        return predicted_digit(page)
+
+
 def clear_canvas(page):
     """Clear remounts the canvas: wait until the old one is gone before drawing again."""
     old = page.locator("canvas.upper-canvas").first.element_handle()
@@ -173,13 +188,11 @@ def test_draw_page_reads_a_one_and_a_zero(server, page, tmp_path):
     clear_canvas(page)
     ring = [(140 + 60 * math.sin(t / 40 * 2 * math.pi), 140 - 95 * math.cos(t / 40 * 2 * math.pi))
             for t in range(43)]
-    draw(page, ring)
-    zero, second_ms = predicted_digit(page)
+    zero, second_ms = draw_after_clear(page, ring)
     assert zero == "0"
     # a third stroke (a second 1, away from the ring) shows the steady state
     clear_canvas(page)
-    draw(page, [(120, 50 + 4 * i) for i in range(46)])
-    again, third_ms = predicted_digit(page)
+    again, third_ms = draw_after_clear(page, [(120, 50 + 4 * i) for i in range(46)])
     assert again == "1"
     print(f"stroke end -> prediction shown: {first_ms:.0f} ms (first), {second_ms:.0f} ms, "
           f"{third_ms:.0f} ms")
