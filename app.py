@@ -15,7 +15,7 @@ st.set_page_config(page_title="SGAN Lab", page_icon="🧪", layout="wide")
 sidebar()
 
 DIAGRAM = """
-<svg viewBox="0 0 760 250" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif"
+<svg width="760" height="250" viewBox="0 0 760 250" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif"
      font-size="14" role="img" aria-label="SGAN diagram">
   <defs><marker id="a" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7"
     orient="auto"><path d="M0,0L10,5L0,10z" fill="#555"/></marker></defs>
@@ -53,7 +53,8 @@ st.markdown(
     "tell real images from the ones a *generator* invents. Telling real from fake forces it to "
     "learn what digits look like from all 60,000 unlabeled images, and that makes the digit "
     "job far easier than learning from the labels alone.")
-st.html(DIAGRAM)
+# an image, not st.html: st.html's sanitiser drops inline SVG (the diagram never showed)
+st.image(DIAGRAM.strip())
 st.caption(
     "The `fast` and `best` presets add one more use of the unlabeled images: those the "
     "(weight-averaged) discriminator already names with over 95% confidence become extra "

@@ -76,6 +76,16 @@ def progress_step(page) -> int:
     return int(re.search(r"step (\d+)", text).group(1))
 
 
+def test_home_page_shows_the_sgan_diagram(server, page, tmp_path):
+    """The diagram once vanished silently (st.html's sanitiser dropped the inline SVG)."""
+    page.goto(server(tmp_path / "runs"))
+    img = page.locator('[data-testid="stImage"] img').first
+    img.wait_for(state="visible")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
+    box = img.bounding_box()
+    assert box["width"] > 500 and box["height"] > 150, box
+
+
 def test_train_page_live_run_survives_reload(server, page, tmp_path):
     runs_dir = tmp_path / "runs"
     url = server(runs_dir)
