@@ -1,6 +1,8 @@
 """Draw page: draw a digit and let a trained run's classifier read it."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import streamlit as st
 from PIL import Image
@@ -44,7 +46,15 @@ if not choices:
 
 
 def clear_canvas():
-    st.session_state["canvas_gen"] = st.session_state.get("canvas_gen", 0) + 1
+    """Empty the canvas in place. Remounting it under a new key (the old way) lost the first
+    stroke after Clear in about one browser run in three."""
+    st.session_state["canvas_clears"] = st.session_state.get("canvas_clears", 0) + 1
+    # the canvas reports its emptied drawing a moment later; until then it still holds the old one
+    st.session_state["cleared_drawing"] = st.session_state.get("drawing_seen")
+
+
+def drawing_signature(canvas) -> str:
+    return json.dumps((canvas.json_data or {}).get("objects", []), sort_keys=True)
 
 
 @st.fragment
@@ -54,15 +64,18 @@ def draw_and_predict(run: RunDir):
     with left:
         width = st.slider("Stroke width", 8, 40, 22)
         st.caption("Draw one digit, large, in the middle. White ink on black, like MNIST.")
+        clears = st.session_state.get("canvas_clears", 0)
+        # a new initial drawing (the counter makes it new) empties the same canvas in place
         canvas = st_canvas(stroke_width=width, stroke_color="#FFFFFF",
                            background_color="#000000", height=280, width=280,
                            drawing_mode="freedraw", return_image_data=True,
-                           key=f"canvas_{st.session_state.get('canvas_gen', 0)}")
-        # a callback, so the new (empty) canvas is mounted by this one rerun, not a second one
+                           initial_drawing={"objects": [], "sgan_clears": clears} if clears
+                           else None, key="canvas")
         st.button("Clear", icon=":material/ink_eraser:", on_click=clear_canvas)
     with right:
         model = load_model(str(run.path), model_version(run))
-        image = canvas.image_data
+        seen = st.session_state["drawing_seen"] = drawing_signature(canvas)
+        image = None if seen == st.session_state.get("cleared_drawing") else canvas.image_data
         show_prediction(model.predict_drawing(image) if image is not None else None)
         st.caption(f"Model: {model.cfg.variant} · {model.cfg.labels} labels · "
                    f"{model.cfg.preset} preset · {run.id}")
