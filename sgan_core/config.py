@@ -47,6 +47,7 @@ class RunConfig:
     pseudo_threshold: float = 0.95    # ... sure = its top class probability above this
     augment_shift: int = 2            # random translation of labeled images, in pixels
     augment_unlabeled: bool = False   # translate the unlabeled real images too
+    strong_augment: bool = False      # rotate/scale/translate instead of the pixel shift
     ema_decay: float = 0.999          # 0 disables the weight average used for evaluation
     jit_compile: bool = False         # XLA measured 5x slower on this CPU for the MLP
     # bookkeeping

@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from .augment import affine_images, shift_images
 from .config import ConfigError, RunConfig
 from .data import Mnist, label_budget_indices, load_mnist, scale_images
 from .grids import grid_image, png_bytes
@@ -60,19 +61,6 @@ def _linear_decay_class():
             return {"lr": self.lr, "decay_start": self.start}
 
     return LinearDecay
-
-
-def shift_images(x: np.ndarray, max_shift: int, rng: np.random.Generator, background: float):
-    """Translate each image by a random offset in [-max_shift, max_shift] pixels."""
-    if max_shift <= 0:
-        return x
-    n, s = x.shape[0], max_shift
-    padded = np.pad(x[..., 0], ((0, 0), (s, s), (s, s)), constant_values=background)
-    dy, dx = rng.integers(0, 2 * s + 1, (2, n))
-    rows = dy[:, None] + np.arange(28)
-    cols = dx[:, None] + np.arange(28)
-    out = padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
-    return out[..., None]
 
 
 class Trainer:
@@ -174,15 +162,19 @@ class Trainer:
         while len(self.lab_queue) < n:
             self.lab_queue = np.concatenate([self.lab_queue, self.rng.permutation(len(self.x_lab))])
         idx, self.lab_queue = self.lab_queue[:n], self.lab_queue[n:]
-        x = shift_images(self.x_lab[idx], self.cfg.augment_shift, self.rng, self.background)
-        return x, self.y_lab[idx]
+        return self._augment(self.x_lab[idx]), self.y_lab[idx]
+
+    def _augment(self, x):
+        if self.cfg.strong_augment:
+            return affine_images(x, self.rng, self.background)
+        return shift_images(x, self.cfg.augment_shift, self.rng, self.background)
 
     def next_batch(self):
         x_lab, y_lab = self._labeled_batch()
         bs = self.cfg.batch_size
         x_clean = x_unl = self.x_train[self.rng.integers(0, len(self.x_train), bs)]
         if self.cfg.augment_unlabeled:
-            x_unl = shift_images(x_unl, self.cfg.augment_shift, self.rng, self.background)
+            x_unl = self._augment(x_unl)
         z = self.rng.standard_normal((bs, self.cfg.latent_dim)).astype(np.float32)
         return x_lab, y_lab, x_unl, z, x_clean
 
