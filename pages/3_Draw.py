@@ -1,6 +1,7 @@
 """Draw page: draw a digit and let a trained run's classifier read it."""
 from __future__ import annotations
 
+import gc
 import json
 
 import numpy as np
@@ -25,6 +26,11 @@ def load_model(path: str, version: float) -> RunModel:
     """Cached per file version, so a run that is still training is re-read when it saves."""
     model = RunModel(RunDir(path))
     probabilities_figure(np.full(10, 0.1)).to_json()  # plotly's first figure costs ~0.5 s
+    # TensorFlow and Keras leave millions of long-lived objects; every full garbage collection
+    # walked them all (200-400 ms, measured), stalling the reply to a stroke. Frozen objects
+    # are skipped by later collections.
+    gc.collect()
+    gc.freeze()
     return model
 
 
