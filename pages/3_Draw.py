@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import gc
-import json
 
 import numpy as np
 import streamlit as st
@@ -59,10 +58,6 @@ def clear_canvas():
     st.session_state["cleared_drawing"] = st.session_state.get("drawing_seen")
 
 
-def drawing_signature(canvas) -> str:
-    return json.dumps((canvas.json_data or {}).get("objects", []), sort_keys=True)
-
-
 @st.fragment
 def draw_and_predict(run: RunDir):
     """Canvas and prediction rerun alone on each stroke, not the whole page."""
@@ -80,7 +75,7 @@ def draw_and_predict(run: RunDir):
         st.button("Clear", icon=":material/ink_eraser:", on_click=clear_canvas)
     with right:
         model = load_model(str(run.path), model_version(run))
-        seen = st.session_state["drawing_seen"] = drawing_signature(canvas)
+        seen = st.session_state["drawing_seen"] = (canvas.json_data or {}).get("objects", [])
         image = None if seen == st.session_state.get("cleared_drawing") else canvas.image_data
         show_prediction(model.predict_drawing(image) if image is not None else None)
         st.caption(f"Model: {model.cfg.variant} · {model.cfg.labels} labels · "

@@ -157,12 +157,12 @@ def draw_and_read(page, points):
     return predicted_digit(page)
 
 
-def predicted_digit(page, timeout_ms=30000):
+def predicted_digit(page):
     """The digit shown after the last stroke, and the ms from that stroke's mouseup to it."""
     page.wait_for_function("""() => {
         const up = window.__ups[window.__ups.length - 1];
         return window.__shown.some(s => s.t > up && /^\\d$/.test(s.v || ''));
-    }""", timeout=timeout_ms)
+    }""")
     up, shown = page.evaluate("[window.__ups[window.__ups.length - 1], window.__shown]")
     first = next(s for s in shown if s["t"] > up and (s["v"] or "").isdigit())
     return first["v"], first["t"] - up
