@@ -6,6 +6,7 @@ import gc
 import numpy as np
 import streamlit as st
 from PIL import Image
+from threadpoolctl import threadpool_limits
 from streamlit_drawable_canvas import st_canvas
 
 from sgan_core.charts import probabilities_figure
@@ -30,6 +31,11 @@ def load_model(path: str, version: float) -> RunModel:
     # are skipped by later collections.
     gc.collect()
     gc.freeze()
+    # A stroke's arrays are small: BLAS worker threads cost more than they save, waiting for a
+    # core while the browser and this server share the CPU (preprocessing and prediction of a
+    # stroke took 6-57 ms with two threads, 7-15 ms with one). Process-wide, but nothing else
+    # in this server needs BLAS threads.
+    threadpool_limits(limits=1, user_api="blas")
     return model
 
 
@@ -59,12 +65,11 @@ def clear_canvas():
 
 
 @st.fragment
-def draw_and_predict(run: RunDir):
-    """Canvas and prediction rerun alone on each stroke, not the whole page."""
+def draw_and_predict(run: RunDir, width: int):
+    """Canvas and prediction rerun alone on each stroke, not the whole page; the controls stay
+    outside, so a stroke redraws as little as possible."""
     left, right = st.columns([1, 1], gap="large")
     with left:
-        width = st.slider("Stroke width", 8, 40, 22)
-        st.caption("Draw one digit, large, in the middle. White ink on black, like MNIST.")
         clears = st.session_state.get("canvas_clears", 0)
         # a new initial drawing (the counter makes it new) empties the same canvas in place
         canvas = st_canvas(stroke_width=width, stroke_color="#FFFFFF",
@@ -72,7 +77,6 @@ def draw_and_predict(run: RunDir):
                            drawing_mode="freedraw", return_image_data=True,
                            initial_drawing={"objects": [], "sgan_clears": clears} if clears
                            else None, key="canvas")
-        st.button("Clear", icon=":material/ink_eraser:", on_click=clear_canvas)
     with right:
         model = load_model(str(run.path), model_version(run))
         seen = st.session_state["drawing_seen"] = (canvas.json_data or {}).get("objects", [])
@@ -113,4 +117,11 @@ else:
     run = run_from_id(choices[choice])
 if run is None:
     st.stop()
-draw_and_predict(run)
+controls, _ = st.columns([1, 1], gap="large")
+with controls:
+    st.caption("Draw one digit, large, in the middle. White ink on black, like MNIST.")
+    slider_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
+    width = slider_col.slider("Stroke width", 8, 40, 22)
+    button_col.button("Clear", icon=":material/ink_eraser:", on_click=clear_canvas,
+                      width="stretch")
+draw_and_predict(run, width)

@@ -13,6 +13,7 @@ import numpy as np
 
 from .config import RunConfig
 from .models import split_logits_np
+from .npforward import UnsupportedModel, compile_model
 from .preprocess import to_mnist, to_model_input
 from .rundir import RunDir
 
@@ -48,10 +49,10 @@ class RunModel:
 
     def predict_digit(self, digit_uint8: np.ndarray) -> Prediction:
         outputs = self._forward(to_model_input(digit_uint8, self.cfg.input_range))
-        probs = outputs[0].numpy()[0]
+        probs = outputs[0][0]
         real = None
         if self.discriminator is not None:
-            _, real_logit = split_logits_np(self.cfg.variant, outputs[1].numpy())
+            _, real_logit = split_logits_np(self.cfg.variant, outputs[1])
             real = float(1.0 / (1.0 + np.exp(-np.clip(real_logit[0], -60, 60))))
         return Prediction(int(probs.argmax()), probs, real, digit_uint8)
 
@@ -61,14 +62,22 @@ class RunModel:
 
 
 def _one_image_function(classifier, discriminator):
-    """Both models in one traced call on a (1, 28, 28, 1) input: one runtime call per stroke
-    instead of two predict_on_batch calls, each of which cost 10-25 ms inside the Streamlit
-    server (about 1 ms in a plain process)."""
-    import tensorflow as tf
+    """x (1, 28, 28, 1) -> [probabilities, raw logits if there is a discriminator], as arrays.
 
+    In NumPy (see npforward: Streamlit empties TensorFlow's caches after every rerun, which
+    cost 30-60 ms per stroke); models with layers it does not know run as one traced
+    TensorFlow call instead."""
     models = [m for m in (classifier, discriminator) if m is not None]
-    spec = tf.TensorSpec((1, 28, 28, 1), tf.float32)
-    return tf.function(lambda x: [m(x, training=False) for m in models], input_signature=[spec])
+    try:
+        forwards = [compile_model(m) for m in models]
+        return lambda x: [f(x)[0] for f in forwards]
+    except UnsupportedModel:
+        import tensorflow as tf
+
+        spec = tf.TensorSpec((1, 28, 28, 1), tf.float32)
+        traced = tf.function(lambda x: [m(x, training=False) for m in models],
+                             input_signature=[spec])
+        return lambda x: [out.numpy() for out in traced(x)]
 
 
 def model_version(run: RunDir) -> float:

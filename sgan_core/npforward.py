@@ -1,0 +1,118 @@
+"""A saved Keras model's inference pass in NumPy, for the Draw page's one-image predictions.
+
+Why not TensorFlow: after every script run Streamlit calls `keras.backend.clear_session()`
+(`script_runner._clean_problem_modules`), which empties TensorFlow's kernel caches. The next
+call then re-instantiates and re-optimises the traced function: 30-60 ms on each stroke in the
+Streamlit server (1-2 ms in a plain process). NumPy keeps no such cache.
+
+Only the layer types SGAN Lab's models use are supported; `compile_model` raises
+`UnsupportedModel` for anything else, and the caller falls back to TensorFlow.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+Op = Callable[..., np.ndarray]
+
+
+class UnsupportedModel(ValueError):
+    """The model holds a layer (or option) this module cannot run."""
+
+
+def _activation(name: str) -> Callable[[np.ndarray], np.ndarray]:
+    if name == "linear":
+        return lambda x: x
+    if name == "relu":
+        return lambda x: np.maximum(x, 0.0)
+    if name == "tanh":
+        return np.tanh
+    if name == "softmax":
+        return _softmax
+    raise UnsupportedModel(f"activation {name!r}")
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's 'same' padding: the extra pixel (if any) goes after, not before."""
+    total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, stride: int,
+           padding: str) -> np.ndarray:
+    """NHWC convolution (cross-correlation, as in Keras) by gathering patches and one matmul."""
+    kh, kw = kernel.shape[:2]
+    if padding == "same":
+        x = np.pad(x, ((0, 0), _same_padding(x.shape[1], kh, stride),
+                       _same_padding(x.shape[2], kw, stride), (0, 0)))
+    patches = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))
+    patches = patches[:, ::stride, ::stride]        # (n, oh, ow, cin, kh, kw)
+    out = np.einsum("nhwcij,ijco->nhwo", patches, kernel, optimize=True)
+    return out + bias if bias is not None else out
+
+
+def _layer_op(layer) -> Op:
+    kind = type(layer).__name__
+    cfg = layer.get_config()
+    weights = [w.astype(np.float32) for w in layer.get_weights()]
+    if kind in ("Dropout", "GaussianNoise", "GaussianDropout", "InputLayer"):
+        return lambda x: x
+    if kind == "Flatten":
+        return lambda x: x.reshape(x.shape[0], -1)
+    if kind == "Reshape":
+        return lambda x: x.reshape((x.shape[0], *cfg["target_shape"]))
+    if kind == "LeakyReLU":
+        slope = cfg.get("negative_slope", cfg.get("alpha", 0.3))
+        return lambda x: np.where(x > 0, x, slope * x)
+    if kind == "Softmax":
+        if cfg.get("axis", -1) not in (-1, [-1]):
+            raise UnsupportedModel("softmax over an axis other than the last")
+        return _softmax
+    if kind == "Activation":
+        return _activation(cfg["activation"])
+    if kind == "Concatenate":
+        return lambda *xs: np.concatenate(xs, axis=cfg.get("axis", -1))
+    if kind == "Dense":
+        act = _activation(cfg["activation"])
+        kernel, bias = weights[0], (weights[1] if cfg["use_bias"] else None)
+        return lambda x: act(x @ kernel + bias if bias is not None else x @ kernel)
+    if kind == "Conv2D":
+        if (cfg["data_format"] != "channels_last" or tuple(cfg["dilation_rate"]) != (1, 1)
+                or cfg.get("groups", 1) != 1 or len(set(cfg["strides"])) != 1):
+            raise UnsupportedModel(f"Conv2D options of layer {layer.name!r}")
+        act = _activation(cfg["activation"])
+        kernel, bias = weights[0], (weights[1] if cfg["use_bias"] else None)
+        stride, padding = cfg["strides"][0], cfg["padding"]
+        return lambda x: act(conv2d(x, kernel, bias, stride, padding))
+    raise UnsupportedModel(f"layer type {kind} ({layer.name!r})")
+
+
+def compile_model(model) -> Callable[[np.ndarray], list[np.ndarray]]:
+    """A function x -> [outputs] running a single-input functional Keras model in NumPy."""
+    if len(model.inputs) != 1:
+        raise UnsupportedModel("models with more than one input")
+    steps = []   # (op, ids of its input tensors, ids of its output tensors), in graph order
+    for layer in model.operations:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        nodes = layer._inbound_nodes
+        if len(nodes) != 1:
+            raise UnsupportedModel(f"layer {layer.name!r} is used more than once")
+        steps.append((_layer_op(layer), [id(t) for t in nodes[0].input_tensors],
+                      [id(t) for t in nodes[0].output_tensors]))
+    input_id, output_ids = id(model.inputs[0]), [id(t) for t in model.outputs]
+
+    def forward(x: np.ndarray) -> list[np.ndarray]:
+        values = {input_id: np.asarray(x, np.float32)}
+        for op, ins, outs in steps:
+            values[outs[0]] = op(*(values[i] for i in ins))
+        return [values[i] for i in output_ids]
+
+    return forward

@@ -1,0 +1,69 @@
+"""The NumPy inference pass gives what Keras gives, for every architecture and variant."""
+import numpy as np
+import pytest
+
+from sgan_core.config import VARIANTS, make_config
+from sgan_core.models import build_classifier, build_discriminator, build_logits_model
+from sgan_core.npforward import UnsupportedModel, compile_model, conv2d
+from sgan_core.predict import SHIPPED_MODEL_DIR, _one_image_function, load_classifier
+from sgan_core.rundir import RunDir
+
+
+def _images(n=4, seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, (n, 28, 28, 1)).astype(np.float32)
+
+
+def _randomised(model, seed):
+    """Random weights of a realistic size, so that errors are not hidden by small values."""
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(0, 0.2, w.shape).astype(np.float32)
+                       for w in model.get_weights()])
+    return model
+
+
+@pytest.mark.parametrize("arch", ["mlp", "conv", "cnn"])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_matches_keras_for_every_model_we_build(arch, variant):
+    cfg = make_config("fast", arch=arch, variant=variant)
+    disc = _randomised(build_discriminator(cfg, train=False), seed=1)
+    x = _images()
+    for model in (build_classifier(disc, variant), build_logits_model(disc)):
+        expected = model.predict_on_batch(x)
+        got = compile_model(model)(x)[0]
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_matches_keras_for_the_shipped_saved_models():
+    run = RunDir(SHIPPED_MODEL_DIR)
+    x = _images(seed=3)
+    for path in (run.classifier_path, run.discriminator_path):
+        model = load_classifier(path)
+        np.testing.assert_allclose(compile_model(model)(x)[0], model.predict_on_batch(x),
+                                   rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("size,kernel,stride", [(28, 5, 2), (7, 3, 2), (14, 3, 1), (9, 4, 3)])
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_conv2d_matches_tensorflow(size, kernel, stride, padding):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(size + kernel)
+    x = rng.standard_normal((2, size, size, 3)).astype(np.float32)
+    k = rng.standard_normal((kernel, kernel, 3, 5)).astype(np.float32)
+    expected = tf.nn.conv2d(x, k, stride, padding.upper()).numpy()
+    np.testing.assert_allclose(conv2d(x, k, None, stride, padding), expected,
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_unknown_layer_is_refused_and_prediction_falls_back_to_tensorflow():
+    import keras
+
+    inp = keras.Input((28, 28, 1))
+    h = keras.layers.BatchNormalization()(keras.layers.Flatten()(inp))
+    model = keras.Model(inp, keras.layers.Dense(10, activation="softmax")(h))
+    with pytest.raises(UnsupportedModel, match="BatchNormalization"):
+        compile_model(model)
+
+    x = _images(1, seed=5)
+    (probabilities,) = _one_image_function(model, None)(x)
+    np.testing.assert_allclose(probabilities, model.predict_on_batch(x), rtol=1e-4, atol=1e-6)
