@@ -124,4 +124,5 @@ with controls:
     width = slider_col.slider("Stroke width", 8, 40, 22)
     button_col.button("Clear", icon=":material/ink_eraser:", on_click=clear_canvas,
                       width="stretch")
+st.space(24)  # room for the canvas's own toolbar, which floats above its top edge
 draw_and_predict(run, width)
