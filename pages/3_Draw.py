@@ -7,8 +7,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 from threadpoolctl import threadpool_limits
-from streamlit_drawable_canvas import st_canvas
 
+from fast_canvas import st_canvas
 from sgan_core.charts import probabilities_figure
 from sgan_core.predict import SHIPPED_MODEL_DIR, RunModel, model_version
 from sgan_core.rundir import RunDir

@@ -193,6 +193,8 @@ def clear_canvas(page):
 
 def test_draw_page_reads_a_one_and_a_zero(server, page, tmp_path):
     url = server(tmp_path / "empty_runs")
+    console = []
+    page.on("console", lambda msg: console.append(msg.text))
     page.goto(f"{url}/Draw")
     page.get_by_text("Draw a digit on the canvas").wait_for()
     page.evaluate(WATCH_PREDICTIONS)
@@ -209,6 +211,8 @@ def test_draw_page_reads_a_one_and_a_zero(server, page, tmp_path):
     assert again == "1"
     print(f"stroke end -> prediction shown: {first_ms:.0f} ms (first), {second_ms:.0f} ms, "
           f"{third_ms:.0f} ms")
+    # the canvas ran with its send delay lowered (fast_canvas), not the package's fallback
+    assert not [m for m in console if "send delay not lowered" in m], console
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 1")
     page.get_by_text("What the model sees").wait_for()
     if SCREENSHOT_DIR:
