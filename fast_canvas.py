@@ -80,32 +80,29 @@ def _loader(script: Path, patch: tuple[str, str]) -> str:
 
 
 _install_lock = threading.Lock()
-_installed: bool | None = None
+_installed = False
 
 
-def _install() -> bool:
-    """Register the loader once per server and route the package's `st_canvas` through it."""
+def _canvas_module():
+    """The package, its `st_canvas` routed through the loader (once per server, and only when
+    the script matches)."""
     global _installed
-    with _install_lock:
-        if _installed is None:
-            import streamlit_drawable_canvas as drawable_canvas  # registers the package's own
+    import streamlit_drawable_canvas as drawable_canvas  # also registers the package's own
 
+    with _install_lock:
+        if not _installed:
+            _installed = True
             script = canvas_script()
             patch = send_delay_patch(script.read_text(encoding="utf-8"))
-            _installed = patch is not None
-            if _installed:
+            if patch is not None:
                 css = (script.parent / "index-style.css").read_text(encoding="utf-8")
-                renderer = st.components.v2.component(
+                # st_canvas mounts whatever its module's `out` names; only the Draw page uses it
+                drawable_canvas.out = st.components.v2.component(
                     "sgan_lab.fast_drawable_canvas", js=_loader(script, patch), css=css,
                     html='<div class="canvas-root"></div>', isolate_styles=True)
-                # st_canvas mounts whatever its module's `out` names; only the Draw page uses it
-                drawable_canvas.out = renderer
-    return _installed
+    return drawable_canvas
 
 
 def st_canvas(**kwargs):
     """`streamlit_drawable_canvas.st_canvas`, without the 200 ms wait after each stroke."""
-    _install()
-    import streamlit_drawable_canvas as drawable_canvas
-
-    return drawable_canvas.st_canvas(**kwargs)
+    return _canvas_module().st_canvas(**kwargs)

@@ -10,51 +10,22 @@ Run it once on an idle machine and once while a training run is active to see bo
 from __future__ import annotations
 
 import argparse
-import math
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from test_browser import (CHROMIUM, FLAGS, WATCH_PREDICTIONS, clear_canvas,  # noqa: E402
-                          draw_and_read, free_port)
-
-ONE = [(140, 40 + 4 * i) for i in range(51)]
-ZERO = [(140 + 60 * math.sin(t / 40 * 2 * math.pi), 140 - 95 * math.cos(t / 40 * 2 * math.pi))
-        for t in range(43)]
-
-
-def start_server(runs_dir: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = dict(os.environ, SGAN_RUNS_DIR=runs_dir, TF_CPP_MIN_LOG_LEVEL="2")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py",
-                             "--server.port", str(port), "--server.headless", "true",
-                             "--server.address", "127.0.0.1"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-            return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.terminate()
-    raise RuntimeError("streamlit did not start")
+from test_browser import (ONE, WATCH_PREDICTIONS, ZERO, clear_canvas,  # noqa: E402
+                          draw_and_read, open_page, start_streamlit)
 
 
 def measure(url: str, strokes: int) -> list[tuple[str, str, float]]:
     from playwright.sync_api import sync_playwright
     results = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
-        page.set_default_timeout(60000)
+        browser, page = open_page(pw)
         page.goto(f"{url}/Draw")
         page.get_by_text("Draw a digit on the canvas").wait_for()
         page.evaluate(WATCH_PREDICTIONS)
@@ -76,7 +47,7 @@ def main():
                                        "model is used)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as empty:
-        proc, url = start_server(args.runs_dir or empty)
+        proc, url = start_streamlit(args.runs_dir or empty)
         try:
             results = measure(url, args.strokes)
         finally:

@@ -31,27 +31,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_streamlit(runs_dir, **env) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a free port with its own runs directory: (process, URL)."""
+    port = free_port()
+    full_env = dict(os.environ, SGAN_RUNS_DIR=str(runs_dir), TF_CPP_MIN_LOG_LEVEL="2", **env)
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py",
+                             "--server.port", str(port), "--server.headless", "true",
+                             "--server.address", "127.0.0.1"],
+                            cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.3)
+    proc.terminate()
+    raise RuntimeError("streamlit did not start")
+
+
 @pytest.fixture
 def server(tmp_path, small_mnist):
-    """A Streamlit server on a free port with its own runs directory; yields its URL."""
+    """Starts Streamlit servers on the small MNIST slice; yields a function returning a URL."""
     def start(runs_dir: Path):
-        port = free_port()
-        env = dict(os.environ, SGAN_RUNS_DIR=str(runs_dir), SGAN_MNIST=small_mnist,
-                   TF_CPP_MIN_LOG_LEVEL="2")
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py",
-                                 "--server.port", str(port), "--server.headless", "true",
-                                 "--server.address", "127.0.0.1"],
-                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc, url = start_streamlit(runs_dir, SGAN_MNIST=small_mnist)
         procs.append(proc)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return f"http://127.0.0.1:{port}"
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError("streamlit did not start")
+        return url
 
     procs = []
     yield start
@@ -60,13 +66,19 @@ def server(tmp_path, small_mnist):
         p.wait(timeout=20)
 
 
+def open_page(pw):
+    """Debian's chromium with the project's flags: (browser, a new page)."""
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    page.set_default_timeout(60000)
+    return browser, page
+
+
 @pytest.fixture
 def page():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        pg = browser.new_page(viewport={"width": 1500, "height": 1100})
-        pg.set_default_timeout(60000)
+        browser, pg = open_page(pw)
         yield pg
         browser.close()
 
@@ -141,6 +153,12 @@ WATCH_PREDICTIONS = """() => {
 }"""
 
 
+# strokes in canvas pixels (280 x 280): a vertical "1" and an oval "0"
+ONE = [(140, 40 + 4 * i) for i in range(51)]
+ZERO = [(140 + 60 * math.sin(t / 40 * 2 * math.pi), 140 - 95 * math.cos(t / 40 * 2 * math.pi))
+        for t in range(43)]
+
+
 def draw(page, points):
     canvas = page.locator("canvas.upper-canvas").first
     canvas.wait_for()
@@ -198,12 +216,10 @@ def test_draw_page_reads_a_one_and_a_zero(server, page, tmp_path):
     page.goto(f"{url}/Draw")
     page.get_by_text("Draw a digit on the canvas").wait_for()
     page.evaluate(WATCH_PREDICTIONS)
-    one, first_ms = draw_and_read(page, [(140, 40 + 4 * i) for i in range(51)])
+    one, first_ms = draw_and_read(page, ONE)
     assert one == "1"
     clear_canvas(page)
-    ring = [(140 + 60 * math.sin(t / 40 * 2 * math.pi), 140 - 95 * math.cos(t / 40 * 2 * math.pi))
-            for t in range(43)]
-    zero, second_ms = draw_and_read(page, ring)
+    zero, second_ms = draw_and_read(page, ZERO)
     assert zero == "0"
     # a third stroke (a second 1, away from the ring) shows the steady state
     clear_canvas(page)
