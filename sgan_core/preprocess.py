@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 MIN_INK_FRACTION = 0.002   # below this share of inked pixels the canvas counts as blank
+MIN_EXTENT_FRACTION = 0.15  # ink whose longer side spans less of the canvas is a dot, not a digit
 INK_THRESHOLD = 0.1
 
 
@@ -37,12 +38,16 @@ def _border(a: np.ndarray) -> np.ndarray:
 
 
 def to_mnist(image: np.ndarray) -> np.ndarray | None:
-    """(H, W[, C]) drawing -> uint8 (28, 28) white-on-black digit, or None if the canvas is blank."""
+    """(H, W[, C]) drawing -> uint8 (28, 28) white-on-black digit, or None if the canvas is blank
+    or holds only a dot."""
     ink = ink_map(image)
     mask = ink > INK_THRESHOLD
     if mask.mean() < MIN_INK_FRACTION or mask.sum() < 4:
         return None
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    # a dot would be blown up to a 20-pixel blob and read as a confident "0"
+    if max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 < MIN_EXTENT_FRACTION * min(mask.shape):
+        return None
     crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     h, w = crop.shape
     scale = 20.0 / max(h, w)

@@ -26,6 +26,10 @@ def test_blank_and_near_blank_give_none():
     speck = np.zeros((280, 280), np.uint8)
     speck[100, 100] = 255
     assert to_mnist(speck) is None
+    # a click with a wide pen: a 22-pixel dot, enough ink but no digit
+    dot = Image.new("L", (280, 280), 0)
+    ImageDraw.Draw(dot).ellipse([89, 89, 111, 111], fill=255)
+    assert to_mnist(np.asarray(dot)) is None
 
 
 def test_output_is_mnist_like():
