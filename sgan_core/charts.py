@@ -10,6 +10,9 @@ LOSS_SERIES = {
     "loss_d_fake": "discriminator, fake",
     "loss_g": "generator",
 }
+# Percent ticks with as many decimals as they need: a fixed ".0%" rounded 98.5% up to a "99%"
+# tick when runs near the top filled the axis.
+PERCENT = ".2~%"
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=340, hovermode="x unified",
               legend=dict(orientation="h", yanchor="top", y=-0.22, x=0))
 
@@ -49,7 +52,7 @@ def accuracy_figure(rows: list[dict], smoothing: float = 0.0) -> go.Figure:
         fig.add_scatter(x=[r["step"] for r in evals], y=[r["test_acc"] for r in evals],
                         name="test set (10,000 images)", mode="lines+markers",
                         hovertemplate="%{y:.2%}")
-    fig.update_layout(title="Accuracy", xaxis_title="step", yaxis_tickformat=".0%", **LAYOUT)
+    fig.update_layout(title="Accuracy", xaxis_title="step", yaxis_tickformat=PERCENT, **LAYOUT)
     fig.update_yaxes(range=[0, 1.01])
     return fig
 
@@ -62,7 +65,7 @@ def compare_figure(curves: dict[str, list[dict]], x: str = "step") -> go.Figure:
         fig.add_scatter(x=[r[x] for r in evals], y=[r["test_acc"] for r in evals], name=label,
                         mode="lines+markers", hovertemplate="%{y:.2%}")
     layout = dict(LAYOUT, height=420)
-    fig.update_layout(title="Test accuracy", yaxis_tickformat=".0%",
+    fig.update_layout(title="Test accuracy", yaxis_tickformat=PERCENT,
                       xaxis_title="training seconds" if x == "elapsed_s" else "step", **layout)
     return fig
 
@@ -72,7 +75,7 @@ def probabilities_figure(probs: np.ndarray) -> go.Figure:
     colors = ["#e4572e" if i == best else "#8aa1b1" for i in range(len(probs))]
     fig = go.Figure(go.Bar(x=[str(i) for i in range(len(probs))], y=probs, marker_color=colors,
                            hovertemplate="digit %{x}: %{y:.2%}<extra></extra>"))
-    fig.update_layout(title="Class probabilities", yaxis_tickformat=".0%", xaxis_title="digit",
+    fig.update_layout(title="Class probabilities", yaxis_tickformat=PERCENT, xaxis_title="digit",
                       xaxis_type="category",
                       margin=dict(l=10, r=10, t=40, b=10), height=300)
     fig.update_yaxes(range=[0, 1])
