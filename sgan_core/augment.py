@@ -2,7 +2,8 @@
 
 `shift_images` is the light augmentation (whole-pixel translation); `affine_images` the strong
 one (rotation, scale and translation with bilinear resampling) that a self-training student sees,
-so that it has to agree with the teacher on harder views of the same digit.
+so that it has to agree with the teacher on harder views of the same digit; `cutout_images`
+blanks a random square on top of it, so the student cannot lean on any one stroke.
 """
 from __future__ import annotations
 
@@ -48,3 +49,17 @@ def affine_images(x: np.ndarray, rng: np.random.Generator, background: float,
     out = (padded[b, y0, x0] * (1 - fy) * (1 - fx) + padded[b, y0, x1] * (1 - fy) * fx
            + padded[b, y1, x0] * fy * (1 - fx) + padded[b, y1, x1] * fy * fx)
     return out[..., None].astype(x.dtype)
+
+
+def cutout_images(x: np.ndarray, size: int, rng: np.random.Generator, background: float):
+    """Set a random size x size square of each image (centre anywhere, clipped at the edges)
+    to the background value."""
+    if size <= 0:
+        return x
+    n, h, w = x.shape[0], x.shape[1], x.shape[2]
+    cy, cx = rng.integers(0, h, n), rng.integers(0, w, n)
+    rows, cols = np.arange(h)[None, :], np.arange(w)[None, :]
+    in_rows = (rows >= cy[:, None] - size // 2) & (rows < cy[:, None] - size // 2 + size)
+    in_cols = (cols >= cx[:, None] - size // 2) & (cols < cx[:, None] - size // 2 + size)
+    mask = in_rows[:, :, None] & in_cols[:, None, :]
+    return np.where(mask[..., None], np.asarray(background, x.dtype), x)

@@ -31,7 +31,8 @@ class RunConfig:
     steps: int = 3000
     max_seconds: float | None = None
     # network and optimiser (filled from the preset)
-    arch: str = "mlp"                 # "mlp" (Salimans) or "conv" (the tutorials' network)
+    arch: str = "mlp"                 # "mlp" (Salimans), "cnn" (small strided) or "conv" (tutorials')
+    cnn_filters: tuple = (32, 64, 128)  # channels of the "cnn" discriminator's three layers
     batch_size: int = 100             # images of each kind (labeled, unlabeled, fake) per step
     latent_dim: int = 100
     lr_d: float = 2e-3
@@ -48,6 +49,7 @@ class RunConfig:
     augment_shift: int = 2            # random translation of labeled images, in pixels
     augment_unlabeled: bool = False   # translate the unlabeled real images too
     strong_augment: bool = False      # rotate/scale/translate instead of the pixel shift
+    cutout: int = 0                   # blank a random square this wide in the student's images
     ema_decay: float = 0.999          # 0 disables the weight average used for evaluation
     jit_compile: bool = False         # XLA measured 5x slower on this CPU for the MLP
     # bookkeeping
@@ -66,14 +68,16 @@ class RunConfig:
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["input_range"] = list(self.input_range)
+        d["cnn_filters"] = list(self.cnn_filters)
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
         known = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in d.items() if k in known}
-        if "input_range" in kwargs:
-            kwargs["input_range"] = tuple(kwargs["input_range"])
+        for name in ("input_range", "cnn_filters"):
+            if name in kwargs:
+                kwargs[name] = tuple(kwargs[name])
         return cls(**kwargs)
 
 

@@ -104,7 +104,7 @@ def _small_cnn_trunk(x, cfg, train):
     h = x
     if cfg.input_noise and train:
         h = layers.GaussianNoise(cfg.input_noise)(h)
-    for i, (filters, size) in enumerate(((32, 5), (64, 3), (128, 3))):
+    for i, (filters, size) in enumerate(zip(cfg.cnn_filters, (5, 3, 3))):
         h = layers.Conv2D(filters, size, strides=2, padding="same", name=f"d_conv{i}")(h)
         h = layers.LeakyReLU(0.2)(h)
     h = layers.Flatten()(h)

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from .augment import affine_images, shift_images
+from .augment import affine_images, cutout_images, shift_images
 from .config import ConfigError, RunConfig
 from .data import Mnist, label_budget_indices, load_mnist, scale_images
 from .grids import grid_image, png_bytes
@@ -174,7 +174,8 @@ class Trainer:
         bs = self.cfg.batch_size
         x_clean = x_unl = self.x_train[self.rng.integers(0, len(self.x_train), bs)]
         if self.cfg.augment_unlabeled:
-            x_unl = self._augment(x_unl)
+            x_unl = cutout_images(self._augment(x_unl), self.cfg.cutout, self.rng,
+                                  self.background)
         z = self.rng.standard_normal((bs, self.cfg.latent_dim)).astype(np.float32)
         return x_lab, y_lab, x_unl, z, x_clean
 

@@ -1,7 +1,8 @@
-"""Augmentation: shapes, identity at zero strength, rotation about the centre, background fill."""
+"""Augmentation: shapes, identity at zero strength, rotation about the centre, background fill,
+cutout squares."""
 import numpy as np
 
-from sgan_core.augment import affine_images, shift_images
+from sgan_core.augment import affine_images, cutout_images, shift_images
 
 BG = -1.0
 
@@ -63,3 +64,18 @@ def test_same_seed_same_images():
     a = affine_images(x, np.random.default_rng(5), BG)
     b = affine_images(x, np.random.default_rng(5), BG)
     np.testing.assert_array_equal(a, b)
+
+
+def test_cutout_blanks_one_square_per_image_and_nothing_else():
+    x = np.ones((200, 28, 28, 1), np.float32)
+    y = cutout_images(x, 6, np.random.default_rng(3), BG)
+    assert y.shape == x.shape and y.dtype == x.dtype
+    blank = y[..., 0] == BG
+    assert np.isin(y, (BG, 1.0)).all()
+    rows, cols = blank.any(axis=2), blank.any(axis=1)
+    # each blank region is one axis-aligned rectangle, 6 x 6 unless clipped at an edge
+    assert (blank.sum((1, 2)) == rows.sum(1) * cols.sum(1)).all()
+    assert rows.sum(1).max() == 6 and cols.sum(1).max() == 6
+    assert (rows.sum(1) >= 3).all() and (cols.sum(1) >= 3).all()
+    assert 0.5 < (blank.sum((1, 2)) == 36).mean() < 1.0  # some squares hang over an edge
+    assert cutout_images(x, 0, np.random.default_rng(3), BG) is x

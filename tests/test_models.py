@@ -1,10 +1,12 @@
 """Losses from logits, model shapes per variant, and one fused step that trains both networks."""
+import json
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from sgan_core import losses
-from sgan_core.config import GAN_VARIANTS, VARIANTS, make_config
+from sgan_core.config import GAN_VARIANTS, VARIANTS, RunConfig, make_config
 from sgan_core.models import (build_classifier, build_discriminator, build_generator,
                               copy_to_plain, raw_width, split_logits, split_logits_np)
 
@@ -93,3 +95,12 @@ def test_one_step_changes_both_networks(variant, small_mnist, runs_dir):
         # every trainable generator weight moves, not just some: nothing is frozen by mistake
         changed = [not np.array_equal(a, b) for a, b in zip(g_before, trainer.G.get_weights())]
         assert sum(changed) >= len(trainer.G.trainable_variables)
+
+
+def test_cnn_width_comes_from_the_config_and_survives_config_json():
+    cfg = make_config("fast", variant="shared", cnn_filters=(8, 16, 24))
+    again = RunConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
+    assert again.cnn_filters == (8, 16, 24) and again == cfg
+    d = build_discriminator(again)
+    assert [d.get_layer(f"d_conv{i}").filters for i in range(3)] == [8, 16, 24]
+    assert d.outputs[0].shape[-1] == 4 * 4 * 24
