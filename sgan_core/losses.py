@@ -58,3 +58,16 @@ def pseudo_label_loss(raw_student, raw_teacher, threshold: float):
 def accuracy(variant: str, raw, labels):
     pred = tf.argmax(raw[:, :N_CLASSES], axis=-1, output_type=labels.dtype)
     return tf.reduce_mean(tf.cast(tf.equal(pred, labels), tf.float32))
+
+
+def aligned_teacher_logits(raw_teacher, mean_probs, momentum: float = 0.999):
+    """Distribution alignment (Berthelot et al. 2020, ReMixMatch) for balanced classes.
+
+    Updates `mean_probs` (a 10-vector variable: the running mean of the teacher's probabilities)
+    and returns the teacher's class logits minus log(mean_probs): softmax of the result is the
+    teacher's prediction divided by how often it predicts each class, renormalised, so a teacher
+    that over-predicts a digit stops handing that digit out as a pseudo-label."""
+    logits = tf.stop_gradient(raw_teacher[:, :N_CLASSES])
+    mean_probs.assign(momentum * mean_probs
+                      + (1.0 - momentum) * tf.reduce_mean(tf.nn.softmax(logits), 0))
+    return logits - tf.math.log(mean_probs + 1e-8)

@@ -94,6 +94,8 @@ class Trainer:
             self.D_eval = keras.models.clone_model(self.D)
             self.D_eval.set_weights(self.D.get_weights())
         self.progress = tf.Variable(0.0, trainable=False, dtype=tf.float32)
+        self.pred_mean = tf.Variable(tf.fill([models.N_CLASSES], 1.0 / models.N_CLASSES),
+                                     trainable=False)  # the teacher's running mean prediction
         self.opt_d = keras.optimizers.Adam(self._schedule(cfg.lr_d), beta_1=cfg.beta_1)
         self.opt_d.build(self.D.trainable_variables)
         self.opt_g = None
@@ -135,6 +137,8 @@ class Trainer:
                 if cfg.pseudo_weight:
                     # the teacher sees the unshifted images, the student the shifted ones
                     _, raw_teacher = self.D_eval(x_unl_clean, training=False)
+                    if cfg.align_pseudo:
+                        raw_teacher = L.aligned_teacher_logits(raw_teacher, self.pred_mean)
                     loss_d += cfg.pseudo_weight * L.pseudo_label_loss(
                         raw_unl, raw_teacher, cfg.pseudo_threshold)
                 if cfg.generator_loss == "feature_matching":
@@ -230,6 +234,8 @@ class Trainer:
             groups["ema"] = self.D_eval.weights
         if self.G is not None:
             groups.update(g=self.G.weights, opt_g=self.opt_g.variables)
+        if self.cfg.align_pseudo:
+            groups["align"] = [self.pred_mean]
         return groups
 
     def _state_arrays(self) -> dict:

@@ -40,6 +40,26 @@ def test_pseudo_label_loss_uses_only_confident_teacher_predictions():
     assert unsure == 0.0
 
 
+def test_alignment_divides_by_the_running_mean_and_tracks_it():
+    mean = tf.Variable(np.full(10, 0.1, np.float32))
+    teacher = np.zeros((4, 10), np.float32)
+    teacher[:, 3] = 5.0                           # a teacher that always says 3
+    out = losses.aligned_teacher_logits(tf.constant(teacher), mean, momentum=0.5).numpy()
+    p = np.exp(teacher) / np.exp(teacher).sum(1, keepdims=True)
+    expected_mean = 0.5 * 0.1 + 0.5 * p[0]
+    np.testing.assert_allclose(mean.numpy(), expected_mean, rtol=1e-5)
+    q = np.exp(out) / np.exp(out).sum(1, keepdims=True)
+    aligned = p / expected_mean
+    np.testing.assert_allclose(q, aligned / aligned.sum(1, keepdims=True), rtol=1e-4)
+    assert q[0, 3] < p[0, 3]                      # the over-predicted digit is damped
+    # a teacher whose mean is already uniform is left as it was
+    mean.assign(np.full(10, 0.1, np.float32))
+    flat = np.eye(10, dtype=np.float32) * 4.0
+    out = losses.aligned_teacher_logits(tf.constant(flat), mean, momentum=0.9).numpy()
+    np.testing.assert_allclose(tf.nn.softmax(out).numpy(), tf.nn.softmax(flat).numpy(),
+                               rtol=1e-4)
+
+
 @pytest.mark.parametrize("variant", GAN_VARIANTS)
 def test_real_probability_matches_the_papers(variant):
     raw = np.random.default_rng(1).standard_normal((5, raw_width(variant))).astype(np.float32)
@@ -104,3 +124,19 @@ def test_cnn_width_comes_from_the_config_and_survives_config_json():
     d = build_discriminator(again)
     assert [d.get_layer(f"d_conv{i}").filters for i in range(3)] == [8, 16, 24]
     assert d.outputs[0].shape[-1] == 4 * 4 * 24
+
+
+def test_aligned_training_tracks_the_teacher_mean_and_checkpoints_it(small_mnist, runs_dir):
+    from sgan_core.trainer import Trainer, create_run
+    cfg = make_config("fast", variant="shared", steps=5, align_pseudo=True,
+                      mnist_path=small_mnist)
+    run = create_run(cfg, runs_dir)
+    trainer = Trainer(cfg, run)
+    for _ in range(3):
+        assert all(np.isfinite(v) for v in trainer.train_step().values())
+    mean = trainer.pred_mean.numpy()
+    assert not np.allclose(mean, 0.1) and np.isclose(mean.sum(), 1.0, atol=1e-4)
+    trainer.save_checkpoint()
+    again = Trainer(cfg, run)
+    assert again.load_checkpoint()
+    np.testing.assert_array_equal(again.pred_mean.numpy(), mean)
