@@ -57,9 +57,10 @@ def cutout_images(x: np.ndarray, size: int, rng: np.random.Generator, background
     if size <= 0:
         return x
     n, h, w = x.shape[0], x.shape[1], x.shape[2]
-    cy, cx = rng.integers(0, h, n), rng.integers(0, w, n)
+    top = rng.integers(0, h, n)[:, None] - size // 2
+    left = rng.integers(0, w, n)[:, None] - size // 2
     rows, cols = np.arange(h)[None, :], np.arange(w)[None, :]
-    in_rows = (rows >= cy[:, None] - size // 2) & (rows < cy[:, None] - size // 2 + size)
-    in_cols = (cols >= cx[:, None] - size // 2) & (cols < cx[:, None] - size // 2 + size)
+    in_rows = (rows >= top) & (rows < top + size)
+    in_cols = (cols >= left) & (cols < left + size)
     mask = in_rows[:, :, None] & in_cols[:, None, :]
     return np.where(mask[..., None], np.asarray(background, x.dtype), x)

@@ -20,6 +20,7 @@ VARIANT_HELP = {
 }
 
 MIN_LABELS, MAX_LABELS = 10, 60000
+TUPLE_FIELDS = ("input_range", "cnn_filters")  # lists in config.json, tuples in RunConfig
 
 
 @dataclass
@@ -68,15 +69,15 @@ class RunConfig:
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        d["input_range"] = list(self.input_range)
-        d["cnn_filters"] = list(self.cnn_filters)
+        for name in TUPLE_FIELDS:
+            d[name] = list(d[name])
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
         known = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in d.items() if k in known}
-        for name in ("input_range", "cnn_filters"):
+        for name in TUPLE_FIELDS:
             if name in kwargs:
                 kwargs[name] = tuple(kwargs[name])
         return cls(**kwargs)
