@@ -1,7 +1,8 @@
 """Random image augmentation for training batches, in NumPy on (N, 28, 28, 1) float arrays.
 
 `shift_images` is the light augmentation (whole-pixel translation); `affine_images` the strong
-one (rotation, scale and translation with bilinear resampling) that a self-training student sees,
+one (rotation, scale and translation with bilinear resampling, optionally an elastic
+distortion on top) that a self-training student sees,
 so that it has to agree with the teacher on harder views of the same digit; `cutout_images`
 blanks a random square on top of it, so the student cannot lean on any one stroke.
 """
@@ -23,10 +24,30 @@ def shift_images(x: np.ndarray, max_shift: int, rng: np.random.Generator, backgr
     return out[..., None]
 
 
+def _smoothing_matrix(size: int, sigma: float) -> np.ndarray:
+    """M with (M @ f) = f convolved with a Gaussian of width sigma along the first axis."""
+    d = np.arange(size)[:, None] - np.arange(size)[None, :]
+    m = np.exp(-0.5 * (d / sigma) ** 2)
+    return m / m.sum(axis=1, keepdims=True)
+
+
+def elastic_fields(n: int, size: int, rng: np.random.Generator, alpha: float, sigma: float):
+    """n pairs of smooth random displacement fields (Simard et al. 2003): uniform noise in
+    [-1, 1] blurred by a Gaussian of width sigma, rescaled to a largest displacement of alpha
+    pixels."""
+    m = _smoothing_matrix(size, sigma)
+    noise = rng.uniform(-1.0, 1.0, (2, n, size, size))
+    fields = m @ noise @ m.T
+    peak = np.abs(fields).max(axis=(2, 3), keepdims=True) + 1e-12
+    return alpha * fields / peak
+
+
 def affine_images(x: np.ndarray, rng: np.random.Generator, background: float,
-                  max_degrees: float = 15.0, max_scale: float = 0.1, max_shift: float = 3.0):
+                  max_degrees: float = 15.0, max_scale: float = 0.1, max_shift: float = 3.0,
+                  elastic: float = 0.0, elastic_sigma: float = 4.0):
     """Rotate by up to max_degrees, scale by 1 +- max_scale and translate by up to max_shift
-    pixels around the image centre; pixels from outside the image take the background value."""
+    pixels around the image centre; pixels from outside the image take the background value.
+    elastic > 0 adds a smooth random distortion moving each pixel by up to that many pixels."""
     n, h, w = x.shape[0], x.shape[1], x.shape[2]
     angle = np.deg2rad(rng.uniform(-max_degrees, max_degrees, n))
     scale = rng.uniform(1.0 - max_scale, 1.0 + max_scale, n)
@@ -39,6 +60,9 @@ def affine_images(x: np.ndarray, rng: np.random.Generator, background: float,
     cos, sin = (np.cos(angle) / scale)[:, None, None], (np.sin(angle) / scale)[:, None, None]
     sy = cos * py - sin * px + cy
     sx = sin * py + cos * px + cx
+    if elastic > 0:
+        dy, dx = elastic_fields(n, h, rng, elastic, elastic_sigma)
+        sy, sx = sy + dy, sx + dx
     padded = np.pad(x[..., 0], ((0, 0), (1, 1), (1, 1)), constant_values=background)
     sy = np.clip(sy + 1, 0, h + 1)  # padded coordinates: rows 0 and h + 1 are background
     sx = np.clip(sx + 1, 0, w + 1)

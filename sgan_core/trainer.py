@@ -170,7 +170,7 @@ class Trainer:
 
     def _augment(self, x):
         if self.cfg.strong_augment:
-            return affine_images(x, self.rng, self.background)
+            return affine_images(x, self.rng, self.background, elastic=self.cfg.elastic)
         return shift_images(x, self.cfg.augment_shift, self.rng, self.background)
 
     def next_batch(self):

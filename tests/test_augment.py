@@ -1,8 +1,8 @@
 """Augmentation: shapes, identity at zero strength, rotation about the centre, background fill,
-cutout squares."""
+cutout squares, elastic distortion."""
 import numpy as np
 
-from sgan_core.augment import affine_images, cutout_images, shift_images
+from sgan_core.augment import affine_images, cutout_images, elastic_fields, shift_images
 
 BG = -1.0
 
@@ -79,3 +79,24 @@ def test_cutout_blanks_one_square_per_image_and_nothing_else():
     assert (rows.sum(1) >= 3).all() and (cols.sum(1) >= 3).all()
     assert 0.5 < (blank.sum((1, 2)) == 36).mean() < 1.0  # some squares hang over an edge
     assert cutout_images(x, 0, np.random.default_rng(3), BG) is x
+
+
+def test_elastic_fields_are_smooth_and_bounded_by_alpha():
+    dy, dx = elastic_fields(50, 28, np.random.default_rng(4), alpha=2.5, sigma=4.0)
+    assert dy.shape == dx.shape == (50, 28, 28)
+    assert np.isclose(np.abs(dy).max(axis=(1, 2)), 2.5).all()
+    # neighbouring pixels move together: steps between them are far below the displacement
+    assert np.abs(np.diff(dy, axis=1)).max() < 0.5 * 2.5
+    assert np.abs(dy).mean() > 0.5
+
+
+def test_elastic_distortion_bends_strokes_but_keeps_them_near():
+    x = bar_images(20)
+    plain = affine_images(x, np.random.default_rng(6), BG, max_degrees=0, max_scale=0,
+                          max_shift=0)
+    bent = affine_images(x, np.random.default_rng(6), BG, max_degrees=0, max_scale=0,
+                         max_shift=0, elastic=2.0)
+    assert np.abs(bent - plain).max() > 0.5  # pixels changed
+    assert np.abs(ink(bent) / ink(plain) - 1).max() < 0.35
+    cy, cx = centre_of_mass(bent)
+    assert np.abs(cy - 13.5).max() < 2.0 and np.abs(cx - 13.5).max() < 2.0
