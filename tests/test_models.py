@@ -140,3 +140,21 @@ def test_aligned_training_tracks_the_teacher_mean_and_checkpoints_it(small_mnist
     again = Trainer(cfg, run)
     assert again.load_checkpoint()
     np.testing.assert_array_equal(again.pred_mean.numpy(), mean)
+
+
+def test_elastic_option_reaches_the_trainers_augmentation(small_mnist, runs_dir):
+    from sgan_core.augment import affine_images
+    from sgan_core.trainer import Trainer, create_run
+    views = {}
+    for elastic in (0.0, 2.5):
+        cfg = make_config("fast", variant="shared", steps=5, elastic=elastic,
+                          mnist_path=small_mnist)
+        assert RunConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))).elastic == elastic
+        trainer = Trainer(cfg, create_run(cfg, runs_dir))
+        x = trainer.x_lab[:20]
+        trainer.rng = np.random.default_rng(9)
+        views[elastic] = trainer._augment(x)
+    np.testing.assert_array_equal(views[0.0], affine_images(x, np.random.default_rng(9), -1.0))
+    assert np.abs(views[2.5] - views[0.0]).max() > 0.5
+    np.testing.assert_array_equal(
+        views[2.5], affine_images(x, np.random.default_rng(9), -1.0, elastic=2.5))
