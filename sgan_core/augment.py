@@ -4,7 +4,8 @@
 one (rotation, scale and translation with bilinear resampling, optionally an elastic
 distortion on top) that a self-training student sees,
 so that it has to agree with the teacher on harder views of the same digit; `cutout_images`
-blanks a random square on top of it, so the student cannot lean on any one stroke.
+blanks a random square on top of it, so the student cannot lean on any one stroke;
+`thickness_images` makes strokes randomly thicker or thinner before the affine warp.
 """
 from __future__ import annotations
 
@@ -72,6 +73,25 @@ def affine_images(x: np.ndarray, rng: np.random.Generator, background: float,
     b = np.arange(n)[:, None, None]
     out = (padded[b, y0, x0] * (1 - fy) * (1 - fx) + padded[b, y0, x1] * (1 - fy) * fx
            + padded[b, y1, x0] * fy * (1 - fx) + padded[b, y1, x1] * fy * fx)
+    return out[..., None].astype(x.dtype)
+
+
+def thickness_images(x: np.ndarray, strength: float, rng: np.random.Generator,
+                     background: float):
+    """Random stroke width: each image moves a random fraction a in [-strength, strength] of the
+    way to its 3x3 dilation (a > 0, thicker strokes) or to its plus-shaped erosion (a < 0,
+    thinner). strength 1 spans MNIST's range from hairline to bold writing."""
+    if strength <= 0:
+        return x
+    n, h, w = x.shape[0], x.shape[1], x.shape[2]
+    padded = np.pad(x[..., 0], ((0, 0), (1, 1), (1, 1)), constant_values=background)
+    shifted = {(dy, dx): padded[:, 1 + dy:h + 1 + dy, 1 + dx:w + 1 + dx]
+               for dy in (-1, 0, 1) for dx in (-1, 0, 1)}
+    dilated = np.max(list(shifted.values()), axis=0)
+    eroded = np.min([shifted[k] for k in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))], axis=0)
+    a = rng.uniform(-strength, strength, (n, 1, 1)).astype(x.dtype)
+    base = x[..., 0]
+    out = np.where(a > 0, base + a * (dilated - base), base - a * (eroded - base))
     return out[..., None].astype(x.dtype)
 
 

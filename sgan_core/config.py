@@ -52,6 +52,7 @@ class RunConfig:
     augment_unlabeled: bool = False   # translate the unlabeled real images too
     strong_augment: bool = False      # rotate/scale/translate instead of the pixel shift
     elastic: float = 0.0              # ... plus an elastic distortion of up to this many pixels
+    thickness: float = 0.0            # ... and random stroke width (0: off, 1: hairline to bold)
     cutout: int = 0                   # blank a random square this wide in the student's images
     ema_decay: float = 0.999          # 0 disables the weight average used for evaluation
     jit_compile: bool = False         # XLA measured 5x slower on this CPU for the MLP
@@ -95,7 +96,8 @@ PRESETS: dict[str, dict] = {
     # decayed from 3e-3 peaked as it passed ~1.5e-3 and slid below; a constant 1.5e-3 reached
     # 98.6% by 10,000 steps and held it to the end of an hour.
     # 27,000 steps: about an hour at the 7.4-7.7 steps/s measured here.
-    # Elastic distortion (option `elastic`) was tried and is off: see benchmarks/RESULTS.md.
+    # Elastic distortion and stroke thickness (options `elastic`, `thickness`) were tried
+    # and are off: see benchmarks/RESULTS.md.
     "best": dict(arch="cnn", steps=27000, lr_d=1.5e-3, lr_g=1.5e-3, lr_decay_start=1.0,
                  pseudo_weight=1.0, augment_unlabeled=True, strong_augment=True,
                  ema_decay=0.999, eval_every=1000, sample_every=1000, checkpoint_every=1000),

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from .augment import affine_images, cutout_images, shift_images
+from .augment import affine_images, cutout_images, shift_images, thickness_images
 from .config import ConfigError, RunConfig
 from .data import Mnist, label_budget_indices, load_mnist, scale_images
 from .grids import grid_image, png_bytes
@@ -170,6 +170,7 @@ class Trainer:
 
     def _augment(self, x):
         if self.cfg.strong_augment:
+            x = thickness_images(x, self.cfg.thickness, self.rng, self.background)
             return affine_images(x, self.rng, self.background, elastic=self.cfg.elastic)
         return shift_images(x, self.cfg.augment_shift, self.rng, self.background)
 

@@ -1,8 +1,9 @@
 """Augmentation: shapes, identity at zero strength, rotation about the centre, background fill,
-cutout squares, elastic distortion."""
+cutout squares, elastic distortion, stroke thickness."""
 import numpy as np
 
-from sgan_core.augment import affine_images, cutout_images, elastic_fields, shift_images
+from sgan_core.augment import (affine_images, cutout_images, elastic_fields, shift_images,
+                               thickness_images)
 
 BG = -1.0
 
@@ -100,3 +101,31 @@ def test_elastic_distortion_bends_strokes_but_keeps_them_near():
     assert np.abs(ink(bent) / ink(plain) - 1).max() < 0.35
     cy, cx = centre_of_mass(bent)
     assert np.abs(cy - 13.5).max() < 2.0 and np.abs(cx - 13.5).max() < 2.0
+
+
+def bar_width(x):
+    """Inked columns in the bar's middle row (>0 means more than half-way to full ink)."""
+    return (x[:, 14, :, 0] > 0).sum(axis=-1)
+
+
+def test_thickness_widens_or_thins_strokes_in_place():
+    x = bar_images(400)
+    y = thickness_images(x, 1.0, np.random.default_rng(5), BG)
+    assert y.shape == x.shape and y.dtype == x.dtype
+    assert y.min() >= BG and y.max() <= 1.0
+    a = np.random.default_rng(5).uniform(-1.0, 1.0, 400)  # the draw the function makes
+    thicker, thinner = a > 0.6, a < -0.6
+    assert (ink(y)[thicker] > ink(x)[thicker] * 1.5).all()
+    assert (ink(y)[thinner] < ink(x)[thinner] * 0.9).all()
+    assert (bar_width(y)[thicker] == 4).all()            # 2-pixel bar grows a pixel each side
+    assert (bar_width(y)[thinner] <= 2).all()
+    # the stroke stays where it was: nothing appears more than one pixel away from it
+    far = np.ones((28, 28), bool)
+    far[5:23, 12:16] = False
+    assert (y[:, far, 0] == BG).all()
+    np.testing.assert_allclose(centre_of_mass(y), centre_of_mass(x), atol=0.5)
+
+
+def test_thickness_zero_is_the_identity():
+    x = bar_images()
+    assert thickness_images(x, 0.0, np.random.default_rng(5), BG) is x

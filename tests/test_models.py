@@ -142,6 +142,20 @@ def test_aligned_training_tracks_the_teacher_mean_and_checkpoints_it(small_mnist
     np.testing.assert_array_equal(again.pred_mean.numpy(), mean)
 
 
+def test_thickness_option_reaches_the_trainers_augmentation(small_mnist, runs_dir):
+    from sgan_core.augment import affine_images, thickness_images
+    from sgan_core.trainer import Trainer, create_run
+    cfg = make_config("fast", variant="shared", steps=5, thickness=0.8, mnist_path=small_mnist)
+    assert RunConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))).thickness == 0.8
+    trainer = Trainer(cfg, create_run(cfg, runs_dir))
+    x = trainer.x_lab[:20]
+    trainer.rng = np.random.default_rng(9)
+    rng = np.random.default_rng(9)
+    expected = affine_images(thickness_images(x, 0.8, rng, -1.0), rng, -1.0)
+    np.testing.assert_array_equal(trainer._augment(x), expected)
+    assert np.abs(expected - affine_images(x, np.random.default_rng(9), -1.0)).max() > 0.5
+
+
 def test_elastic_option_reaches_the_trainers_augmentation(small_mnist, runs_dir):
     from sgan_core.augment import affine_images
     from sgan_core.trainer import Trainer, create_run
