@@ -12,12 +12,17 @@ from __future__ import annotations
 import numpy as np
 
 
+def _pad(x: np.ndarray, s: int, background: float) -> np.ndarray:
+    """(N, H, W, 1) images -> (N, H + 2s, W + 2s) with an s-pixel border of background."""
+    return np.pad(x[..., 0], ((0, 0), (s, s), (s, s)), constant_values=background)
+
+
 def shift_images(x: np.ndarray, max_shift: int, rng: np.random.Generator, background: float):
     """Translate each image by a random offset in [-max_shift, max_shift] pixels."""
     if max_shift <= 0:
         return x
     n, s = x.shape[0], max_shift
-    padded = np.pad(x[..., 0], ((0, 0), (s, s), (s, s)), constant_values=background)
+    padded = _pad(x, s, background)
     dy, dx = rng.integers(0, 2 * s + 1, (2, n))
     rows = dy[:, None] + np.arange(28)
     cols = dx[:, None] + np.arange(28)
@@ -64,7 +69,7 @@ def affine_images(x: np.ndarray, rng: np.random.Generator, background: float,
     if elastic > 0:
         dy, dx = elastic_fields(n, h, rng, elastic, elastic_sigma)
         sy, sx = sy + dy, sx + dx
-    padded = np.pad(x[..., 0], ((0, 0), (1, 1), (1, 1)), constant_values=background)
+    padded = _pad(x, 1, background)
     sy = np.clip(sy + 1, 0, h + 1)  # padded coordinates: rows 0 and h + 1 are background
     sx = np.clip(sx + 1, 0, w + 1)
     y0, x0 = np.floor(sy).astype(np.int64), np.floor(sx).astype(np.int64)
@@ -84,7 +89,7 @@ def thickness_images(x: np.ndarray, strength: float, rng: np.random.Generator,
     if strength <= 0:
         return x
     n, h, w = x.shape[0], x.shape[1], x.shape[2]
-    padded = np.pad(x[..., 0], ((0, 0), (1, 1), (1, 1)), constant_values=background)
+    padded = _pad(x, 1, background)
     shifted = {(dy, dx): padded[:, 1 + dy:h + 1 + dy, 1 + dx:w + 1 + dx]
                for dy in (-1, 0, 1) for dx in (-1, 0, 1)}
     dilated = np.max(list(shifted.values()), axis=0)
@@ -92,7 +97,7 @@ def thickness_images(x: np.ndarray, strength: float, rng: np.random.Generator,
     a = rng.uniform(-strength, strength, (n, 1, 1)).astype(x.dtype)
     base = x[..., 0]
     out = np.where(a > 0, base + a * (dilated - base), base - a * (eroded - base))
-    return out[..., None].astype(x.dtype)
+    return out[..., None]
 
 
 def cutout_images(x: np.ndarray, size: int, rng: np.random.Generator, background: float):
