@@ -44,15 +44,24 @@ def prediction_entropy(raw):
     return -tf.reduce_mean(tf.reduce_sum(tf.exp(logp) * logp, axis=-1))
 
 
-def pseudo_label_loss(raw_student, raw_teacher, threshold: float):
+def pseudo_label_loss(raw_student, raw_teacher, threshold: float, keep: float = 1.0):
     """Cross-entropy of the student on the teacher's confident predictions (others masked out).
 
+    keep < 1 also drops, within each digit the teacher predicts in this batch, the least
+    confident (1 - keep) of those images: an unlabeled style the teacher reads as the wrong
+    digit sits at the low end of that digit's confidences, so it is not learned as that digit.
     Averaged over the whole batch, so the term grows as the teacher grows confident."""
     teacher = tf.nn.softmax(tf.stop_gradient(raw_teacher[:, :N_CLASSES]))
-    confident = tf.cast(tf.reduce_max(teacher, -1) > threshold, tf.float32)
-    ce = tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=tf.argmax(teacher, -1), logits=raw_student[:, :N_CLASSES])
-    return tf.reduce_mean(confident * ce)
+    conf, pred = tf.reduce_max(teacher, -1), tf.argmax(teacher, -1)
+    confident = conf > threshold
+    if keep < 1.0:
+        same = tf.cast(tf.equal(pred[:, None], pred[None, :]), tf.float32)
+        above = tf.cast(conf[None, :] > conf[:, None], tf.float32)
+        rank = tf.reduce_sum(same * above, -1)      # same-digit images more confident than i
+        confident &= rank < keep * tf.reduce_sum(same, -1)
+    ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=pred,
+                                                        logits=raw_student[:, :N_CLASSES])
+    return tf.reduce_mean(tf.cast(confident, tf.float32) * ce)
 
 
 def accuracy(variant: str, raw, labels):

@@ -140,7 +140,7 @@ class Trainer:
                     if cfg.align_pseudo:
                         raw_teacher = L.aligned_teacher_logits(raw_teacher, self.pred_mean)
                     loss_d += cfg.pseudo_weight * L.pseudo_label_loss(
-                        raw_unl, raw_teacher, cfg.pseudo_threshold)
+                        raw_unl, raw_teacher, cfg.pseudo_threshold, cfg.pseudo_keep)
                 if cfg.generator_loss == "feature_matching":
                     loss_g = L.feature_matching_loss(f_unl, f_fake)
                 else:

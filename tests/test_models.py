@@ -40,6 +40,25 @@ def test_pseudo_label_loss_uses_only_confident_teacher_predictions():
     assert unsure == 0.0
 
 
+def test_pseudo_keep_drops_the_least_confident_of_each_predicted_digit():
+    student = np.random.default_rng(3).standard_normal((6, 10)).astype(np.float32)
+    teacher = np.full((6, 10), -5.0, np.float32)
+    teacher[[0, 1, 2], 0] = [9.0, 6.0, 8.0]        # three read as 0, row 1 the least sure
+    teacher[[3, 4, 5], 8] = [5.0, 9.0, 7.0]        # three read as 8, row 3 the least sure
+    log_p = student - np.log(np.exp(student).sum(1, keepdims=True))
+
+    def loss(keep):
+        return losses.pseudo_label_loss(tf.constant(student), tf.constant(teacher), 0.95,
+                                        keep).numpy()
+
+    everything = -(log_p[[0, 1, 2], 0].sum() + log_p[[3, 4, 5], 8].sum()) / 6
+    np.testing.assert_allclose(loss(1.0), everything, rtol=1e-5)
+    top_two = -(log_p[[0, 2], 0].sum() + log_p[[4, 5], 8].sum()) / 6
+    np.testing.assert_allclose(loss(0.6), top_two, rtol=1e-5)
+    top_one = -(log_p[0, 0] + log_p[4, 8]) / 6
+    np.testing.assert_allclose(loss(0.3), top_one, rtol=1e-5)
+
+
 def test_alignment_divides_by_the_running_mean_and_tracks_it():
     mean = tf.Variable(np.full(10, 0.1, np.float32))
     teacher = np.zeros((4, 10), np.float32)
