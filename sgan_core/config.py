@@ -47,8 +47,8 @@ class RunConfig:
     entropy_weight: float = 0.0       # entropy minimisation on unlabeled class predictions
     pseudo_weight: float = 0.0        # cross-entropy on unlabeled images the EMA model is sure of
     pseudo_threshold: float = 0.95    # ... sure = its top class probability above this
-    pseudo_keep: float = 1.0          # ... and among the batch's most confident this fraction
-                                      #     of the images the teacher reads as the same digit
+    pseudo_keep: float = 1.0          # ... and, of the batch's images read as one digit, in
+                                      #     this most confident fraction of them
     align_pseudo: bool = False        # divide the teacher's probabilities by their running mean
     augment_shift: int = 2            # random translation of labeled images, in pixels
     augment_unlabeled: bool = False   # translate the unlabeled real images too
