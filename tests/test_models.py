@@ -161,33 +161,33 @@ def test_aligned_training_tracks_the_teacher_mean_and_checkpoints_it(small_mnist
     np.testing.assert_array_equal(again.pred_mean.numpy(), mean)
 
 
-def test_thickness_option_reaches_the_trainers_augmentation(small_mnist, runs_dir):
-    from sgan_core.augment import affine_images, thickness_images
+def augmented_view(small_mnist, runs_dir, **option):
+    """(x, the trainer's augmentation of x with its rng seeded 9) for a `fast` run with one
+    option set, after checking the option survives config.json."""
     from sgan_core.trainer import Trainer, create_run
-    cfg = make_config("fast", variant="shared", steps=5, thickness=0.8, mnist_path=small_mnist)
-    assert RunConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))).thickness == 0.8
+    cfg = make_config("fast", variant="shared", steps=5, mnist_path=small_mnist, **option)
+    saved = RunConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
+    assert {k: getattr(saved, k) for k in option} == option
     trainer = Trainer(cfg, create_run(cfg, runs_dir))
     x = trainer.x_lab[:20]
     trainer.rng = np.random.default_rng(9)
+    return x, trainer._augment(x)
+
+
+def test_thickness_option_reaches_the_trainers_augmentation(small_mnist, runs_dir):
+    from sgan_core.augment import affine_images, thickness_images
+    x, view = augmented_view(small_mnist, runs_dir, thickness=0.8)
     rng = np.random.default_rng(9)
     expected = affine_images(thickness_images(x, 0.8, rng, -1.0), rng, -1.0)
-    np.testing.assert_array_equal(trainer._augment(x), expected)
+    np.testing.assert_array_equal(view, expected)
     assert np.abs(expected - affine_images(x, np.random.default_rng(9), -1.0)).max() > 0.5
 
 
 def test_elastic_option_reaches_the_trainers_augmentation(small_mnist, runs_dir):
     from sgan_core.augment import affine_images
-    from sgan_core.trainer import Trainer, create_run
-    views = {}
-    for elastic in (0.0, 2.5):
-        cfg = make_config("fast", variant="shared", steps=5, elastic=elastic,
-                          mnist_path=small_mnist)
-        assert RunConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))).elastic == elastic
-        trainer = Trainer(cfg, create_run(cfg, runs_dir))
-        x = trainer.x_lab[:20]
-        trainer.rng = np.random.default_rng(9)
-        views[elastic] = trainer._augment(x)
-    np.testing.assert_array_equal(views[0.0], affine_images(x, np.random.default_rng(9), -1.0))
-    assert np.abs(views[2.5] - views[0.0]).max() > 0.5
+    x, plain = augmented_view(small_mnist, runs_dir, elastic=0.0)
+    _, bent = augmented_view(small_mnist, runs_dir, elastic=2.5)
+    np.testing.assert_array_equal(plain, affine_images(x, np.random.default_rng(9), -1.0))
+    assert np.abs(bent - plain).max() > 0.5
     np.testing.assert_array_equal(
-        views[2.5], affine_images(x, np.random.default_rng(9), -1.0, elastic=2.5))
+        bent, affine_images(x, np.random.default_rng(9), -1.0, elastic=2.5))
