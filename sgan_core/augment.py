@@ -50,22 +50,31 @@ def elastic_fields(n: int, size: int, rng: np.random.Generator, alpha: float, si
 
 def affine_images(x: np.ndarray, rng: np.random.Generator, background: float,
                   max_degrees: float = 15.0, max_scale: float = 0.1, max_shift: float = 3.0,
-                  elastic: float = 0.0, elastic_sigma: float = 4.0):
+                  elastic: float = 0.0, elastic_sigma: float = 4.0, stretch: float = 0.0,
+                  shear: float = 0.0):
     """Rotate by up to max_degrees, scale by 1 +- max_scale and translate by up to max_shift
     pixels around the image centre; pixels from outside the image take the background value.
+    stretch > 0 also scales the width alone by 1 +- stretch, and shear > 0 slants the image
+    (x += k * y, |k| <= shear): MNIST's digits differ most in width and slant.
     elastic > 0 adds a smooth random distortion moving each pixel by up to that many pixels."""
     n, h, w = x.shape[0], x.shape[1], x.shape[2]
     angle = np.deg2rad(rng.uniform(-max_degrees, max_degrees, n))
     scale = rng.uniform(1.0 - max_scale, 1.0 + max_scale, n)
     ty, tx = rng.uniform(-max_shift, max_shift, (2, n))
-    # inverse map: output pixel (y, x) samples input at R(-a)/s (p - c - t) + c
+    # inverse map: output pixel p samples the input at M^-1 (p - c - t) + c, with the forward
+    # map M = scale * rotation(angle) @ shear(k) @ diag(1, width) in (y, x) coordinates
+    width = rng.uniform(1.0 - stretch, 1.0 + stretch, n) if stretch > 0 else np.ones(n)
+    k = rng.uniform(-shear, shear, n) if shear > 0 else np.zeros(n)
+    cos, sin = np.cos(angle) * scale, np.sin(angle) * scale
+    m = np.stack([np.stack([cos + sin * k, sin * width], -1),
+                  np.stack([-sin + cos * k, cos * width], -1)], -2)   # (n, 2, 2)
+    inv = np.linalg.inv(m)[:, :, :, None, None]
     cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
     gy, gx = np.meshgrid(np.arange(h) - cy, np.arange(w) - cx, indexing="ij")
     py = gy[None] - ty[:, None, None]
     px = gx[None] - tx[:, None, None]
-    cos, sin = (np.cos(angle) / scale)[:, None, None], (np.sin(angle) / scale)[:, None, None]
-    sy = cos * py - sin * px + cy
-    sx = sin * py + cos * px + cx
+    sy = inv[:, 0, 0] * py + inv[:, 0, 1] * px + cy
+    sx = inv[:, 1, 0] * py + inv[:, 1, 1] * px + cx
     if elastic > 0:
         dy, dx = elastic_fields(n, h, rng, elastic, elastic_sigma)
         sy, sx = sy + dy, sx + dx

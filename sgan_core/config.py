@@ -54,6 +54,8 @@ class RunConfig:
     augment_unlabeled: bool = False   # translate the unlabeled real images too
     strong_augment: bool = False      # rotate/scale/translate instead of the pixel shift
     elastic: float = 0.0              # ... plus an elastic distortion of up to this many pixels
+    stretch: float = 0.0              # ... and a random width scale of 1 +- stretch
+    shear: float = 0.0                # ... and a random slant x += k * y, |k| <= shear
     thickness: float = 0.0            # ... and random stroke width (0: off, 1: hairline to bold)
     cutout: int = 0                   # blank a random square this wide in the student's images
     ema_decay: float = 0.999          # 0 disables the weight average used for evaluation

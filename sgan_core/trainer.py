@@ -171,7 +171,8 @@ class Trainer:
     def _augment(self, x):
         if self.cfg.strong_augment:
             x = thickness_images(x, self.cfg.thickness, self.rng, self.background)
-            return affine_images(x, self.rng, self.background, elastic=self.cfg.elastic)
+            return affine_images(x, self.rng, self.background, elastic=self.cfg.elastic,
+                                 stretch=self.cfg.stretch, shear=self.cfg.shear)
         return shift_images(x, self.cfg.augment_shift, self.rng, self.background)
 
     def next_batch(self):

@@ -1,5 +1,5 @@
 """Augmentation: shapes, identity at zero strength, rotation about the centre, background fill,
-cutout squares, elastic distortion, stroke thickness."""
+cutout squares, elastic distortion, stroke thickness, width stretch and shear."""
 import numpy as np
 
 from sgan_core.augment import (affine_images, cutout_images, elastic_fields, shift_images,
@@ -129,3 +129,42 @@ def test_thickness_widens_or_thins_strokes_in_place():
 def test_thickness_zero_is_the_identity():
     x = bar_images()
     assert thickness_images(x, 0.0, np.random.default_rng(5), BG) is x
+
+
+def only(**kw):
+    """affine_images arguments that switch off rotation, scale and shift."""
+    return dict(max_degrees=0, max_scale=0, max_shift=0, **kw)
+
+
+def test_stretch_changes_the_width_and_not_the_height():
+    x = np.full((200, 28, 28, 1), BG, np.float32)
+    x[:, 13:15, 6:22] = 1.0  # a horizontal bar 16 px long, 2 px high
+    y = affine_images(x, np.random.default_rng(7), BG, **only(stretch=0.4))
+    length = (y[:, 13, :, 0] > 0).sum(-1)
+    assert length.min() >= 16 * 0.6 - 1 and length.max() <= 16 * 1.4 + 1
+    assert length.min() <= 11 and length.max() >= 21  # both narrower and wider copies
+    assert ((y[:, :, 13, 0] > 0).sum(-1) == 2).all()  # height unchanged
+    np.testing.assert_allclose(centre_of_mass(y)[1], 13.5, atol=0.3)
+
+
+def test_shear_slants_a_vertical_bar_about_the_centre():
+    x = bar_images(200)  # rows 6-21, columns 13-14
+    y = affine_images(x, np.random.default_rng(8), BG, **only(shear=0.3))
+    w = y[..., 0] - BG
+    cols = np.arange(28)
+    top, bottom = [(w[:, r] * cols).sum((1, 2)) / w[:, r].sum((1, 2))
+                   for r in (slice(6, 9), slice(19, 22))]
+    lean = bottom - top  # columns moved over the 13 rows between the two ends
+    assert np.abs(lean).max() <= 0.3 * 13 + 0.5
+    assert (lean > 2.5).any() and (lean < -2.5).any()  # slanted both ways
+    np.testing.assert_allclose(centre_of_mass(y)[1], 13.5, atol=0.3)
+    np.testing.assert_allclose(ink(y), ink(x), rtol=0.05)  # a shear keeps the area
+
+
+def test_stretch_and_shear_off_draw_nothing_extra():
+    x = bar_images()
+    a = affine_images(x, np.random.default_rng(9), BG)
+    b = affine_images(x, np.random.default_rng(9), BG, stretch=0.0, shear=0.0)
+    c = affine_images(x, np.random.default_rng(9), BG, stretch=0.3)
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a - c).max() > 0.5

@@ -183,11 +183,12 @@ def test_thickness_option_reaches_the_trainers_augmentation(small_mnist, runs_di
     assert np.abs(expected - affine_images(x, np.random.default_rng(9), -1.0)).max() > 0.5
 
 
-def test_elastic_option_reaches_the_trainers_augmentation(small_mnist, runs_dir):
+@pytest.mark.parametrize("option, value", [("elastic", 2.5), ("stretch", 0.3), ("shear", 0.3)])
+def test_affine_options_reach_the_trainers_augmentation(small_mnist, runs_dir, option, value):
     from sgan_core.augment import affine_images
-    x, plain = augmented_view(small_mnist, runs_dir, elastic=0.0)
-    _, bent = augmented_view(small_mnist, runs_dir, elastic=2.5)
+    x, plain = augmented_view(small_mnist, runs_dir, **{option: 0.0})
+    _, changed = augmented_view(small_mnist, runs_dir, **{option: value})
     np.testing.assert_array_equal(plain, affine_images(x, np.random.default_rng(9), -1.0))
-    assert np.abs(bent - plain).max() > 0.5
+    assert np.abs(changed - plain).max() > 0.5
     np.testing.assert_array_equal(
-        bent, affine_images(x, np.random.default_rng(9), -1.0, elastic=2.5))
+        changed, affine_images(x, np.random.default_rng(9), -1.0, **{option: value}))
