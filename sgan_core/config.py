@@ -100,8 +100,9 @@ PRESETS: dict[str, dict] = {
     # decayed from 3e-3 peaked as it passed ~1.5e-3 and slid below; a constant 1.5e-3 reached
     # 98.6% by 10,000 steps and held it to the end of an hour.
     # 27,000 steps: about an hour at the 7.4-7.7 steps/s measured here.
-    # Elastic distortion, stroke thickness and a per-digit pseudo-label cut (options `elastic`,
-    # `thickness`, `pseudo_keep`) were tried and are off: see benchmarks/RESULTS.md.
+    # Elastic distortion, stroke thickness, width stretch, shear and a per-digit pseudo-label
+    # cut (options `elastic`, `thickness`, `stretch`, `shear`, `pseudo_keep`) were tried and
+    # are off: see benchmarks/RESULTS.md.
     "best": dict(arch="cnn", steps=27000, lr_d=1.5e-3, lr_g=1.5e-3, lr_decay_start=1.0,
                  pseudo_weight=1.0, augment_unlabeled=True, strong_augment=True,
                  ema_decay=0.999, eval_every=1000, sample_every=1000, checkpoint_every=1000),
