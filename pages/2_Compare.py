@@ -6,8 +6,9 @@ import io
 
 import streamlit as st
 
-from sgan_core import demo
+from sgan_core import committee, demo
 from sgan_core.charts import compare_figure
+from sgan_core.predict import model_version
 from sgan_core.rundir import RunDir
 from ui_common import sidebar, runs_dir, fmt_acc, run_label, runs
 
@@ -65,6 +66,45 @@ st.caption("Mean over seeds of each run's last evaluation (the final, weight-ave
            "never the best score seen). Cells show mean and run count.")
 table = demo.accuracy_table(all_runs)
 st.dataframe(table["rows"], hide_index=True)
+
+
+
+@st.cache_data(max_entries=16, show_spinner="Reading the test images with each member…")
+def committee_accuracy(paths: tuple, versions: tuple) -> dict:
+    """Cached per member file versions, so a retrained member is read again."""
+    return committee.evaluate([RunDir(p) for p in paths])
+
+
+st.subheader("Read runs together")
+st.caption("Runs trained on the same labeled images (label budget and seed) but with other "
+           "variants or presets make different mistakes. A committee reads a digit with all of "
+           "them and takes the mean of their probabilities; it has seen no more labels than "
+           "each member. The Draw page reads drawings the same way.")
+groups = committee.label_groups(runs())
+if not groups:
+    st.info("Train two or more runs on the same labels (the same label budget and seed) to "
+            "read them together.")
+else:
+    group = st.selectbox("Labeled images", list(groups), format_func=lambda k: (
+        f"{k[0]} labels · seed {k[1]} ({len(groups[k])} runs)"))
+    member_labels = {r["id"]: run_label(r) for r in groups[group]}
+    ids = st.multiselect("Members", list(member_labels), default=list(member_labels),
+                         format_func=member_labels.get)
+    if len(ids) < 2:
+        st.caption("Choose at least two members.")
+    elif st.button("Evaluate the committee on the test images", icon=":material/groups:"):
+        members = [RunDir(runs_dir() / i) for i in ids]
+        result = committee_accuracy(tuple(str(r.path) for r in members),
+                                    tuple(model_version(r) for r in members))
+        rows = [{"model": member_labels[i], "test acc": round(100 * acc, 2)}
+                for i, acc in zip(ids, result["members"])]
+        rows.append({"model": f"committee of {len(ids)} (mean of probabilities)",
+                     "test acc": round(100 * result["committee"], 2)})
+        st.dataframe(rows, hide_index=True)
+        best_member = max(result["members"])
+        st.success(f"The committee reads {fmt_acc(result['committee'])} of the "
+                   f"{result['images']:,} test images right; its best member alone "
+                   f"{fmt_acc(best_member)}.")
 
 buf = io.StringIO()
 writer = csv.DictWriter(buf, fieldnames=["id", "labels", "variant", "preset", "seed", "state",

@@ -10,7 +10,7 @@ from threadpoolctl import threadpool_limits
 
 from fast_canvas import st_canvas
 from sgan_core.charts import probabilities_figure
-from sgan_core.predict import SHIPPED_MODEL_DIR, RunModel, model_version
+from sgan_core.predict import SHIPPED_MODEL_DIR, CommitteeModel, RunModel, model_version
 from sgan_core.rundir import RunDir
 from ui_common import sidebar, fmt_acc, run_from_id, run_label, runs
 
@@ -39,11 +39,16 @@ def load_model(path: str, version: float) -> RunModel:
     return model
 
 
-def model_choices() -> dict[str, str]:
-    """Label -> run directory of every run with a classifier, best finished run first."""
+def usable_runs() -> list[dict]:
+    """Every run with a classifier, best finished run first."""
     usable = [r for r in runs() if r["has_classifier"]]
     usable.sort(key=lambda r: (r["state"] != "finished", -(r["test_acc"] or 0)))
-    choices = {run_label(r): r["id"] for r in usable}
+    return usable
+
+
+def model_choices() -> dict[str, str]:
+    """Label -> run directory of every run with a classifier, best finished run first."""
+    choices = {run_label(r): r["id"] for r in usable_runs()}
     if RunDir(SHIPPED_MODEL_DIR).classifier_path.is_file():
         choices[SHIPPED] = SHIPPED
     return choices
@@ -64,8 +69,23 @@ def clear_canvas():
     st.session_state["cleared_drawing"] = st.session_state.get("drawing_seen")
 
 
+def committee_choices(run: RunDir) -> dict[str, str]:
+    """Label -> id of the other runs trained on the same labeled images as `run`."""
+    if run.path == RunDir(SHIPPED_MODEL_DIR).path:
+        return {}
+    cfg = run.read_config()
+    return {run_label(r): r["id"] for r in usable_runs()
+            if r["id"] != run.id and (r["labels"], r["seed"]) == (cfg.get("labels"),
+                                                                   cfg.get("seed"))}
+
+
+def model_for(members: list[RunDir]):
+    models = [load_model(str(r.path), model_version(r)) for r in members]
+    return models[0] if len(models) == 1 else CommitteeModel(models)
+
+
 @st.fragment
-def draw_and_predict(run: RunDir, width: int):
+def draw_and_predict(members: list[RunDir], width: int):
     """Canvas and prediction rerun alone on each stroke, not the whole page; the controls stay
     outside, so a stroke redraws as little as possible."""
     left, right = st.columns([1, 1], gap="large")
@@ -78,12 +98,30 @@ def draw_and_predict(run: RunDir, width: int):
                            initial_drawing={"objects": [], "sgan_clears": clears} if clears
                            else None, key="canvas")
     with right:
-        model = load_model(str(run.path), model_version(run))
+        model = model_for(members)
         seen = st.session_state["drawing_seen"] = (canvas.json_data or {}).get("objects", [])
         image = None if seen == st.session_state.get("cleared_drawing") else canvas.image_data
-        show_prediction(model.predict_drawing(image) if image is not None else None)
-        st.caption(f"Model: {model.cfg.variant} · {model.cfg.labels} labels · "
-                   f"{model.cfg.preset} preset · {run.id}")
+        prediction = model.predict_drawing(image) if image is not None else None
+        show_prediction(prediction)
+        if isinstance(model, CommitteeModel):
+            show_members(model, prediction is not None)
+        else:
+            st.caption(f"Model: {model.cfg.variant} · {model.cfg.labels} labels · "
+                       f"{model.cfg.preset} preset · {model.run.id}")
+
+
+def show_members(committee: CommitteeModel, drawn: bool):
+    """Each member's own reading under the committee's."""
+    rows = []
+    for i, member in enumerate(committee.members):
+        row = {"run": member.run.id, "variant": member.cfg.variant, "preset": member.cfg.preset}
+        if drawn:
+            p = committee.member_predictions[i]
+            row.update(reads=p.digit, confidence=f"{p.probabilities[p.digit]:.1%}")
+        rows.append(row)
+    st.caption(f"Committee of {len(rows)} runs on the same {committee.members[0].cfg.labels} "
+               "labels: the chart shows the mean of their probabilities.")
+    st.dataframe(rows, hide_index=True)
 
 
 def show_prediction(prediction):
@@ -117,6 +155,15 @@ else:
     run = run_from_id(choices[choice])
 if run is None:
     st.stop()
+members = [run]
+others = committee_choices(run)
+if others:
+    extra = st.multiselect(
+        "Read together with", list(others),
+        help="Other runs trained on the same labeled images (label budget and seed). The "
+             "committee's answer is the mean of their probabilities: runs trained differently "
+             "make different mistakes.")
+    members += [r for r in (run_from_id(others[label]) for label in extra) if r is not None]
 controls, _ = st.columns([1, 1], gap="large")
 with controls:
     st.caption("Draw one digit, large, in the middle. White ink on black, like MNIST.")
@@ -125,4 +172,4 @@ with controls:
     button_col.button("Clear", icon=":material/ink_eraser:", on_click=clear_canvas,
                       width="stretch")
 st.space(24)  # room for the canvas's own toolbar, which floats above its top edge
-draw_and_predict(run, width)
+draw_and_predict(members, width)

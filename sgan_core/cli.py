@@ -51,8 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    e = sub.add_parser("eval", help="print the test accuracy of a run's saved classifier")
-    e.add_argument("run_dir")
+    e = sub.add_parser("eval", help="print the test accuracy of a run's saved classifier, or of "
+                       "several runs on the same labels read together (a committee)")
+    e.add_argument("run_dirs", nargs="+", metavar="run_dir")
     e.add_argument("--mnist", help="path of mnist.npz")
 
     w = sub.add_parser("worker", help="train queued runs one at a time (started by the dashboard)")
@@ -121,18 +122,14 @@ def cmd_train(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    run = RunDir(args.run_dir)
-    if not run.classifier_path.is_file():
-        print(f"error: {run.classifier_path}: no saved classifier", file=sys.stderr)
-        return 2
-    from .data import load_mnist, scale_images
-    from .predict import load_classifier
-    cfg = RunConfig.from_dict(run.read_config())
-    data = load_mnist(args.mnist or cfg.mnist_path)
-    model = load_classifier(run.classifier_path)
-    probs = model.predict(scale_images(data.x_test, cfg.input_range), batch_size=2000, verbose=0)
-    acc = float((probs.argmax(-1) == data.y_test).mean())
-    print(f"{run.path}: test accuracy {acc:.2%} on {len(data.y_test)} images")
+    from . import committee
+    runs = [RunDir(path) for path in args.run_dirs]
+    result = committee.evaluate(runs, args.mnist)
+    for run, acc in zip(runs, result["members"]):
+        print(f"{run.path}: test accuracy {acc:.2%} on {result['images']} images")
+    if len(runs) > 1:
+        print(f"committee of {len(runs)} (mean of their probabilities): test accuracy "
+              f"{result['committee']:.2%} on {result['images']} images")
     return 0
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .committee import average_probabilities
 from .config import RunConfig
 from .models import split_logits_np
 from .npforward import UnsupportedModel, compile_model
@@ -54,6 +55,29 @@ class RunModel:
         if self.discriminator is not None:
             _, real_logit = split_logits_np(self.cfg.variant, outputs[1])
             real = float(1.0 / (1.0 + np.exp(-np.clip(real_logit[0], -60, 60))))
+        return Prediction(int(probs.argmax()), probs, real, digit_uint8)
+
+    def predict_drawing(self, image: np.ndarray) -> Prediction | None:
+        digit = to_mnist(image)
+        return None if digit is None else self.predict_digit(digit)
+
+
+class CommitteeModel:
+    """Several RunModels on the same labels read together: the mean of their probabilities
+    (see committee.py). Its predictions keep each member's own, as `member_predictions`."""
+
+    def __init__(self, members: list[RunModel]):
+        if not members:
+            raise ValueError("a committee needs at least one member")
+        self.members = members
+        self.member_predictions: list[Prediction] = []
+
+    def predict_digit(self, digit_uint8: np.ndarray) -> Prediction:
+        self.member_predictions = [m.predict_digit(digit_uint8) for m in self.members]
+        probs = average_probabilities([p.probabilities for p in self.member_predictions])
+        reals = [p.real_probability for p in self.member_predictions
+                 if p.real_probability is not None]
+        real = float(np.mean(reals)) if reals else None
         return Prediction(int(probs.argmax()), probs, real, digit_uint8)
 
     def predict_drawing(self, image: np.ndarray) -> Prediction | None:

@@ -38,3 +38,14 @@ def cli(*args, env=None, timeout=600, **kwargs):
     full_env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
     return subprocess.run([sys.executable, "-m", "sgan_core", *map(str, args)], cwd=ROOT,
                           env=full_env, capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def finished_runs_dir(tmp_path_factory, small_mnist):
+    """Two finished runs on the same 20 labels (seed 0): stacked, and the supervised baseline."""
+    d = tmp_path_factory.mktemp("runs_finished")
+    for variant in ("stacked", "supervised"):
+        r = cli("train", "--labels", 20, "--variant", variant, "--steps", 30, "--runs-dir", d,
+                "--mnist", small_mnist, "--quiet")
+        assert r.returncode == 0, r.stderr[-2000:]
+    return d

@@ -11,16 +11,6 @@ from sgan_core.rundir import RunDir
 PAGES = ["app.py", "pages/1_Train.py", "pages/2_Compare.py", "pages/3_Draw.py"]
 
 
-@pytest.fixture(scope="module")
-def finished_runs_dir(tmp_path_factory, small_mnist):
-    d = tmp_path_factory.mktemp("runs_finished")
-    for variant in ("stacked", "supervised"):
-        r = cli("train", "--labels", 20, "--variant", variant, "--steps", 30, "--runs-dir", d,
-                "--mnist", small_mnist, "--quiet")
-        assert r.returncode == 0, r.stderr[-2000:]
-    return d
-
-
 def app_test(page, runs_dir, monkeypatch, query=None):
     monkeypatch.setenv("SGAN_RUNS_DIR", str(runs_dir))
     monkeypatch.chdir(ROOT)
@@ -118,3 +108,30 @@ def test_compare_demo_states_the_measured_difference(finished_runs_dir, tmp_path
     assert "With 20 labels (0.03% of the training set)" in sentence
     assert f"semi-supervised GAN {accs['stacked']:.1%}" in sentence
     assert f"supervised baseline {accs['supervised']:.1%}" in sentence
+
+
+def test_draw_page_reads_with_a_committee(finished_runs_dir, monkeypatch):
+    """The two runs share their 20 labels, so either can be read together with the other."""
+    at = app_test("pages/3_Draw.py", finished_runs_dir, monkeypatch)
+    together = at.multiselect[0]
+    assert together.label == "Read together with" and len(together.options) == 1
+    assert len(at.dataframe) == 0
+    at = together.select(together.options[0]).run()
+    assert not at.exception, at.exception
+    assert "Committee of 2 runs on the same 20 labels" in texts(at)
+    members = at.dataframe[0].value
+    assert sorted(members["variant"]) == ["stacked", "supervised"]
+
+
+def test_compare_page_evaluates_a_committee(finished_runs_dir, monkeypatch):
+    at = app_test("pages/2_Compare.py", finished_runs_dir, monkeypatch)
+    assert at.selectbox[0].label == "Labeled images"
+    assert at.multiselect[1].label == "Members" and len(at.multiselect[1].value) == 2
+    button = next(b for b in at.button if "Evaluate the committee" in b.label)
+    at = button.click().run()
+    assert not at.exception, at.exception
+    table = at.dataframe[1].value
+    assert list(table["model"])[-1] == "committee of 2 (mean of probabilities)"
+    accs = {RunDir(p).read_status()["test_acc"] for p in finished_runs_dir.iterdir() if p.is_dir()}
+    assert sorted(table["test acc"][:2]) == sorted(round(100 * a, 2) for a in accs)
+    assert "The committee reads" in at.success[0].value

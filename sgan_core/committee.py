@@ -1,0 +1,67 @@
+"""A committee of runs: several classifiers trained on the same labeled images, read together
+by averaging their class probabilities (an ensemble).
+
+Runs trained with different recipes on the same labels make different mistakes: a cluster of
+unlabeled digits one run reads as the wrong class is often read correctly by another (see
+benchmarks/RESULTS.md). Members must share the labeled images (label budget and seed), or the
+committee would have seen more labels than any one of them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .config import ConfigError, RunConfig
+from .rundir import RunDir
+
+
+def member_configs(runs: list[RunDir]) -> list[RunConfig]:
+    """The members' configs; ConfigError unless there are members with the same labeled images
+    and a saved classifier each."""
+    if not runs:
+        raise ConfigError("a committee needs at least one run")
+    cfgs = [RunConfig.from_dict(r.read_config()) for r in runs]
+    for run in runs:
+        if not run.classifier_path.is_file():
+            raise ConfigError(f"{run.path}: no saved classifier")
+    label_sets = {(c.labels, c.seed) for c in cfgs}
+    if len(label_sets) > 1:
+        found = ", ".join(f"{n} labels seed {s}" for n, s in sorted(label_sets))
+        raise ConfigError(f"committee members must be trained on the same labeled images "
+                          f"(label budget and seed); found {found}")
+    return cfgs
+
+
+def average_probabilities(member_probs: list[np.ndarray]) -> np.ndarray:
+    """(N, 10) probabilities of each member -> their mean, (N, 10)."""
+    return np.mean(np.stack(member_probs), axis=0)
+
+
+def test_probabilities(run: RunDir, cfg: RunConfig, data) -> np.ndarray:
+    """The run's saved classifier's class probabilities on the test images, (N, 10)."""
+    from .data import scale_images
+    from .predict import load_classifier
+    model = load_classifier(run.classifier_path)
+    return model.predict(scale_images(data.x_test, cfg.input_range), batch_size=2000, verbose=0)
+
+
+def evaluate(runs: list[RunDir], mnist_path: str | None = None) -> dict:
+    """Test accuracy of each member and of the committee: {"members": [...], "committee": acc}."""
+    from .data import load_mnist
+    cfgs = member_configs(runs)
+    data = load_mnist(mnist_path or cfgs[0].mnist_path)
+    probs = [test_probabilities(r, c, data) for r, c in zip(runs, cfgs)]
+    def accuracy(p):
+        return float((p.argmax(-1) == data.y_test).mean())
+    return {"members": [accuracy(p) for p in probs],
+            "committee": accuracy(average_probabilities(probs)),
+            "images": len(data.y_test)}
+
+
+def label_groups(summaries: list[dict]) -> dict[tuple, list[dict]]:
+    """Run summaries with a classifier, grouped by their labeled images (label budget, seed);
+    only groups of two or more runs, which can be read together."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in summaries:
+        if r.get("has_classifier"):
+            groups.setdefault((r["labels"], r["seed"]), []).append(r)
+    return {k: v for k, v in sorted(groups.items()) if len(v) >= 2}
