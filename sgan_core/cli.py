@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-from .config import PRESETS, VARIANTS, ConfigError, RunConfig, make_config, parse_labels
+from .config import PRESETS, VARIANTS, ConfigError, make_config, parse_labels
 from .data import DataError
 from .rundir import RunDir, list_runs
 

@@ -5,7 +5,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, cli
+from conftest import ROOT
 from sgan_core.rundir import RunDir
 
 PAGES = ["app.py", "pages/1_Train.py", "pages/2_Compare.py", "pages/3_Draw.py"]
