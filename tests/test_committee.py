@@ -70,3 +70,18 @@ def test_cli_eval_reads_runs_together(finished_runs_dir, small_mnist):
     probs = [np.asarray(load_classifier(run.classifier_path)(x)) for run in runs]
     expected = [(p.argmax(-1) == data.y_test).mean() for p in probs + [sum(probs) / 2]]
     np.testing.assert_allclose(reported, expected, atol=5e-5)
+
+
+def test_committee_of_saved_models_reads_a_drawing():
+    """Real RunModels: the shipped model twice reads a drawing exactly as it does alone."""
+    from PIL import Image
+    from sgan_core.predict import SHIPPED_MODEL_DIR, RunModel
+    alone = RunModel(RunDir(SHIPPED_MODEL_DIR))
+    pair = CommitteeModel([alone, RunModel(RunDir(SHIPPED_MODEL_DIR))])
+    seven = load_mnist().x_test[0]
+    big = np.asarray(Image.fromarray(seven).resize((280, 280), Image.Resampling.BILINEAR))
+    expected, got = alone.predict_drawing(big), pair.predict_drawing(big)
+    np.testing.assert_allclose(got.probabilities, expected.probabilities, rtol=1e-5)
+    assert got.digit == expected.digit == 7
+    assert got.real_probability == pytest.approx(expected.real_probability, rel=1e-5)
+    np.testing.assert_array_equal(got.model_input, expected.model_input)
