@@ -77,9 +77,10 @@ def committee_accuracy(paths: tuple, versions: tuple) -> dict:
 
 st.subheader("Read runs together")
 st.caption("Runs trained on the same labeled images (label budget and seed) but with other "
-           "variants or presets make different mistakes. A committee reads a digit with all of "
-           "them and takes the mean of their probabilities; it has seen no more labels than "
-           "each member. The Draw page reads drawings the same way.")
+           "variants or presets can make different mistakes. A committee reads a digit with "
+           "all of them and takes the mean of their probabilities; it has seen no more labels "
+           "than each member. It can also be worse than its best member, when the others share "
+           "a mistake: measure it here. The Draw page reads drawings the same way.")
 groups = committee.label_groups(runs())
 if not groups:
     st.info("Train two or more runs on the same labels (the same label budget and seed) to "

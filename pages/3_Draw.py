@@ -162,7 +162,7 @@ if others:
         "Read together with", list(others),
         help="Other runs trained on the same labeled images (label budget and seed). The "
              "committee's answer is the mean of their probabilities: runs trained differently "
-             "make different mistakes.")
+             "can make different mistakes (the Compare page measures a committee).")
     members += [r for r in (run_from_id(others[label]) for label in extra) if r is not None]
 controls, _ = st.columns([1, 1], gap="large")
 with controls:

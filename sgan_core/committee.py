@@ -1,9 +1,9 @@
 """A committee of runs: several classifiers trained on the same labeled images, read together
 by averaging their class probabilities (an ensemble).
 
-Runs trained with different recipes on the same labels make different mistakes: a cluster of
-unlabeled digits one run reads as the wrong class is often read correctly by another (see
-benchmarks/RESULTS.md). Members must share the labeled images (label budget and seed), or the
+Runs trained with different recipes on the same labels can make different mistakes: a cluster
+of digits one run reads as the wrong class may be read correctly by another. When two members
+share a mistake the committee keeps it (measured in benchmarks/RESULTS.md). Members must share the labeled images (label budget and seed), or the
 committee would have seen more labels than any one of them.
 """
 from __future__ import annotations
