@@ -68,7 +68,6 @@ table = demo.accuracy_table(all_runs)
 st.dataframe(table["rows"], hide_index=True)
 
 
-
 @st.cache_data(max_entries=16, show_spinner="Reading the test images with each member…")
 def committee_accuracy(paths: tuple, versions: tuple) -> dict:
     """Cached per member file versions, so a retrained member is read again."""

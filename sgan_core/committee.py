@@ -3,8 +3,9 @@ by averaging their class probabilities (an ensemble).
 
 Runs trained with different recipes on the same labels can make different mistakes: a cluster
 of digits one run reads as the wrong class may be read correctly by another. When two members
-share a mistake the committee keeps it (measured in benchmarks/RESULTS.md). Members must share the labeled images (label budget and seed), or the
-committee would have seen more labels than any one of them.
+share a mistake the committee keeps it (measured in benchmarks/RESULTS.md). Members must share
+the labeled images (label budget and seed), or the committee would have seen more labels than
+any one of them.
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def average_probabilities(member_probs: list[np.ndarray]) -> np.ndarray:
     return np.mean(np.stack(member_probs), axis=0)
 
 
-def test_probabilities(run: RunDir, cfg: RunConfig, data) -> np.ndarray:
+def probabilities_on_test_images(run: RunDir, cfg: RunConfig, data) -> np.ndarray:
     """The run's saved classifier's class probabilities on the test images, (N, 10)."""
     from .data import scale_images
     from .predict import load_classifier
@@ -49,7 +50,8 @@ def evaluate(runs: list[RunDir], mnist_path: str | None = None) -> dict:
     from .data import load_mnist
     cfgs = member_configs(runs)
     data = load_mnist(mnist_path or cfgs[0].mnist_path)
-    probs = [test_probabilities(r, c, data) for r, c in zip(runs, cfgs)]
+    probs = [probabilities_on_test_images(r, c, data) for r, c in zip(runs, cfgs)]
+
     def accuracy(p):
         return float((p.argmax(-1) == data.y_test).mean())
     return {"members": [accuracy(p) for p in probs],
