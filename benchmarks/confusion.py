@@ -16,16 +16,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sgan_core.config import RunConfig  # noqa: E402
-from sgan_core.data import load_mnist, scale_images  # noqa: E402
-from sgan_core.predict import load_classifier  # noqa: E402
+from sgan_core.data import load_mnist  # noqa: E402
+from sgan_core.predict import classify_images  # noqa: E402
 from sgan_core.rundir import RunDir  # noqa: E402
 
 
 def confusion(run: RunDir, x_test: np.ndarray, y_test: np.ndarray) -> np.ndarray:
-    cfg = RunConfig.from_dict(run.read_config())
-    probs = load_classifier(run.classifier_path).predict(
-        scale_images(x_test, cfg.input_range), batch_size=1000, verbose=0)
+    probs = classify_images(run, x_test)
     matrix = np.zeros((10, 10), np.int64)
     np.add.at(matrix, (y_test, probs.argmax(-1)), 1)
     return matrix

@@ -9,6 +9,7 @@ from PIL import Image
 from threadpoolctl import threadpool_limits
 
 from fast_canvas import st_canvas
+from sgan_core import committee
 from sgan_core.charts import probabilities_figure
 from sgan_core.predict import SHIPPED_MODEL_DIR, CommitteeModel, RunModel, model_version
 from sgan_core.rundir import RunDir
@@ -74,9 +75,8 @@ def committee_choices(run: RunDir) -> dict[str, str]:
     if run.path == RunDir(SHIPPED_MODEL_DIR).path:
         return {}
     cfg = run.read_config()
-    return {run_label(r): r["id"] for r in usable_runs()
-            if r["id"] != run.id and (r["labels"], r["seed"]) == (cfg.get("labels"),
-                                                                   cfg.get("seed"))}
+    group = committee.label_groups(usable_runs()).get((cfg.get("labels"), cfg.get("seed")), [])
+    return {run_label(r): r["id"] for r in group if r["id"] != run.id}
 
 
 def model_for(members: list[RunDir]):
@@ -110,16 +110,16 @@ def draw_and_predict(members: list[RunDir], width: int):
                        f"{model.cfg.preset} preset · {model.run.id}")
 
 
-def show_members(committee: CommitteeModel, drawn: bool):
+def show_members(model: CommitteeModel, drawn: bool):
     """Each member's own reading under the committee's."""
     rows = []
-    for i, member in enumerate(committee.members):
+    for i, member in enumerate(model.members):
         row = {"run": member.run.id, "variant": member.cfg.variant, "preset": member.cfg.preset}
         if drawn:
-            p = committee.member_predictions[i]
+            p = model.member_predictions[i]
             row.update(reads=p.digit, confidence=f"{p.probabilities[p.digit]:.1%}")
         rows.append(row)
-    st.caption(f"Committee of {len(rows)} runs on the same {committee.members[0].cfg.labels} "
+    st.caption(f"Committee of {len(rows)} runs on the same {model.members[0].cfg.labels} "
                "labels: the chart shows the mean of their probabilities.")
     st.dataframe(rows, hide_index=True)
 

@@ -37,20 +37,13 @@ def average_probabilities(member_probs: list[np.ndarray]) -> np.ndarray:
     return np.mean(np.stack(member_probs), axis=0)
 
 
-def probabilities_on_test_images(run: RunDir, cfg: RunConfig, data) -> np.ndarray:
-    """The run's saved classifier's class probabilities on the test images, (N, 10)."""
-    from .data import scale_images
-    from .predict import load_classifier
-    model = load_classifier(run.classifier_path)
-    return model.predict(scale_images(data.x_test, cfg.input_range), batch_size=2000, verbose=0)
-
-
 def evaluate(runs: list[RunDir], mnist_path: str | None = None) -> dict:
     """Test accuracy of each member and of the committee: {"members": [...], "committee": acc}."""
     from .data import load_mnist
+    from .predict import classify_images  # predict imports this module
     cfgs = member_configs(runs)
     data = load_mnist(mnist_path or cfgs[0].mnist_path)
-    probs = [probabilities_on_test_images(r, c, data) for r, c in zip(runs, cfgs)]
+    probs = [classify_images(r, data.x_test) for r in runs]
 
     def accuracy(p):
         return float((p.argmax(-1) == data.y_test).mean())

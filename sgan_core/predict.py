@@ -26,6 +26,14 @@ def load_classifier(path):
     return keras.saving.load_model(str(path), safe_mode=True, compile=False)
 
 
+def classify_images(run: RunDir, images: np.ndarray) -> np.ndarray:
+    """The run's saved classifier's probabilities for uint8 MNIST images (N, 28, 28), (N, 10)."""
+    from .data import scale_images
+    cfg = RunConfig.from_dict(run.read_config())
+    return load_classifier(run.classifier_path).predict(
+        scale_images(images, cfg.input_range), batch_size=2000, verbose=0)
+
+
 @dataclass
 class Prediction:
     digit: int
@@ -34,7 +42,15 @@ class Prediction:
     model_input: np.ndarray        # uint8 (28, 28): what the model saw
 
 
-class RunModel:
+class _DrawingReader:
+    """predict_drawing for anything with predict_digit: a canvas image, prepared like MNIST."""
+
+    def predict_drawing(self, image: np.ndarray) -> Prediction | None:
+        digit = to_mnist(image)
+        return None if digit is None else self.predict_digit(digit)
+
+
+class RunModel(_DrawingReader):
     """A run's classifier (and discriminator, when there is one), loaded from its directory."""
 
     def __init__(self, run: RunDir):
@@ -57,12 +73,8 @@ class RunModel:
             real = float(1.0 / (1.0 + np.exp(-np.clip(real_logit[0], -60, 60))))
         return Prediction(int(probs.argmax()), probs, real, digit_uint8)
 
-    def predict_drawing(self, image: np.ndarray) -> Prediction | None:
-        digit = to_mnist(image)
-        return None if digit is None else self.predict_digit(digit)
 
-
-class CommitteeModel:
+class CommitteeModel(_DrawingReader):
     """Several RunModels on the same labels read together: the mean of their probabilities
     (see committee.py). Its predictions keep each member's own, as `member_predictions`."""
 
@@ -79,10 +91,6 @@ class CommitteeModel:
                  if p.real_probability is not None]
         real = float(np.mean(reals)) if reals else None
         return Prediction(int(probs.argmax()), probs, real, digit_uint8)
-
-    def predict_drawing(self, image: np.ndarray) -> Prediction | None:
-        digit = to_mnist(image)
-        return None if digit is None else self.predict_digit(digit)
 
 
 def _one_image_function(classifier, discriminator):
