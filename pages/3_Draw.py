@@ -149,8 +149,12 @@ choice = st.selectbox("Model", list(choices), help="Any run with a saved classif
                       "that is still training is read at its latest checkpoint.")
 if choice == SHIPPED:
     run = RunDir(SHIPPED_MODEL_DIR)
-    st.caption("The small classifier shipped with SGAN Lab, so this page works before anything "
-               "was trained. Train your own on the Train page.")
+    cfg, status = run.read_config(), run.read_status()
+    st.caption(f"The classifier shipped with SGAN Lab, so this page works before anything was "
+               f"trained: preset `{cfg.get('preset')}`, variant `{cfg.get('variant')}`, "
+               f"{cfg.get('labels')} labeled images, {status.get('step', 0):,} steps; "
+               f"{fmt_acc(status.get('test_acc'))} of the MNIST test set. Train your own on the "
+               "Train page.")
 else:
     run = run_from_id(choices[choice])
 if run is None:

@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
+from sgan_core.predict import SHIPPED_MODEL_DIR
 from sgan_core.rundir import RunDir
 
 PAGES = ["app.py", "pages/1_Train.py", "pages/2_Compare.py", "pages/3_Draw.py"]
@@ -40,6 +41,10 @@ def test_pages_with_no_runs(page, tmp_path, monkeypatch):
     assert not at.exception, at.exception
     if page == "pages/1_Train.py":
         assert "No runs yet" in texts(at)
+    if page == "pages/3_Draw.py":  # the shipped model, described from its own run files
+        shipped = RunDir(SHIPPED_MODEL_DIR)
+        labels, acc = shipped.read_config()["labels"], shipped.read_status()["test_acc"]
+        assert f"{labels} labeled images" in texts(at) and f"{acc:.2%} of the MNIST" in texts(at)
 
 
 @pytest.mark.parametrize("page", PAGES)
