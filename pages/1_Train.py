@@ -5,8 +5,8 @@ import streamlit as st
 
 from sgan_core import launcher
 from sgan_core.charts import accuracy_figure, losses_figure
-from sgan_core.config import (GAN_VARIANTS, PRESET_HELP, PRESETS, VARIANT_HELP, VARIANTS,
-                              ConfigError, make_config, parse_labels)
+from sgan_core.config import (GAN_VARIANTS, PRESET_HELP, PRESET_MINUTES, PRESETS, VARIANT_HELP,
+                              VARIANTS, ConfigError, make_config, parse_labels)
 from sgan_core.grids import gif_bytes
 from ui_common import (fmt_acc, fmt_duration, run_from_id, run_label, runs, runs_dir,
                        runs_table_rows, sidebar)
@@ -37,12 +37,14 @@ def new_run_form(expanded: bool):
             variant = st.radio("Discriminator", VARIANTS, format_func=str.capitalize,
                                captions=[VARIANT_HELP[v] for v in VARIANTS])
         with c3:
-            length_kind = st.radio("Length", ["steps", "minutes"], horizontal=True)
+            timed = PRESET_MINUTES.get(preset)
+            length_kind = st.radio("Length", ["steps", "minutes"], index=int(bool(timed)),
+                                   horizontal=True)
             if length_kind == "steps":
                 steps = st.number_input("Steps", 10, 200000, defaults.steps, step=100)
                 max_seconds = None
             else:
-                minutes = st.number_input("Minutes", 0.5, 600.0, 2.0, step=0.5)
+                minutes = st.number_input("Minutes", 0.5, 600.0, timed or 2.0, step=0.5)
                 max_seconds, steps = minutes * 60, 200000
             seed = st.number_input("Seed", 0, 10**6, 0)
             with st.expander("Advanced"):

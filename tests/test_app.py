@@ -85,6 +85,17 @@ def test_train_page_validates_custom_budget(tmp_path, monkeypatch):
     assert start.disabled
 
 
+def test_train_page_offers_best_as_an_hour(tmp_path, monkeypatch):
+    """`best` was measured over 60 minutes, so the form offers it by the clock."""
+    at = app_test("pages/1_Train.py", tmp_path / "empty", monkeypatch)
+    length = next(r for r in at.radio if r.label == "Length")
+    assert length.value == "steps"
+    next(s for s in at.selectbox if s.label == "Preset").select("best").run()
+    assert not at.exception, at.exception
+    assert next(r for r in at.radio if r.label == "Length").value == "minutes"
+    assert next(n for n in at.number_input if n.label == "Minutes").value == 60.0
+
+
 def test_failed_run_shows_its_message(finished_runs_dir, tmp_path, monkeypatch):
     import shutil
     runs_dir = tmp_path / "runs"
