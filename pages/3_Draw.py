@@ -47,15 +47,16 @@ def usable_runs() -> list[dict]:
     return usable
 
 
-def model_choices() -> dict[str, str]:
+def model_choices(usable: list[dict]) -> dict[str, str]:
     """Label -> run directory of every run with a classifier, best finished run first."""
-    choices = {run_label(r): r["id"] for r in usable_runs()}
+    choices = {run_label(r): r["id"] for r in usable}
     if RunDir(SHIPPED_MODEL_DIR).classifier_path.is_file():
         choices[SHIPPED] = SHIPPED
     return choices
 
 
-choices = model_choices()
+usable = usable_runs()  # read once per page run: each run's files are opened
+choices = model_choices(usable)
 if not choices:
     st.error("No trained model yet, and the shipped demo model is missing.")
     st.markdown("[Train a model on the Train page](Train)")
@@ -70,12 +71,12 @@ def clear_canvas():
     st.session_state["cleared_drawing"] = st.session_state.get("drawing_seen")
 
 
-def committee_choices(run: RunDir) -> dict[str, str]:
+def committee_choices(run: RunDir, usable: list[dict]) -> dict[str, str]:
     """Label -> id of the other runs trained on the same labeled images as `run`."""
     if run.path == RunDir(SHIPPED_MODEL_DIR).path:
         return {}
     cfg = run.read_config()
-    group = committee.label_groups(usable_runs()).get((cfg.get("labels"), cfg.get("seed")), [])
+    group = committee.label_groups(usable).get((cfg.get("labels"), cfg.get("seed")), [])
     return {run_label(r): r["id"] for r in group if r["id"] != run.id}
 
 
@@ -149,18 +150,18 @@ choice = st.selectbox("Model", list(choices), help="Any run with a saved classif
                       "that is still training is read at its latest checkpoint.")
 if choice == SHIPPED:
     run = RunDir(SHIPPED_MODEL_DIR)
-    cfg, status = run.read_config(), run.read_status()
+    shipped = run.summary()
     st.caption(f"The classifier shipped with SGAN Lab, so this page works before anything was "
-               f"trained: preset `{cfg.get('preset')}`, variant `{cfg.get('variant')}`, "
-               f"{cfg.get('labels')} labeled images, {status.get('step', 0):,} steps; "
-               f"{fmt_acc(status.get('test_acc'))} of the MNIST test set. Train your own on the "
+               f"trained: preset `{shipped['preset']}`, variant `{shipped['variant']}`, "
+               f"{shipped['labels']} labeled images, {shipped['step']:,} steps; "
+               f"{fmt_acc(shipped['test_acc'])} of the MNIST test set. Train your own on the "
                "Train page.")
 else:
     run = run_from_id(choices[choice])
 if run is None:
     st.stop()
 members = [run]
-others = committee_choices(run)
+others = committee_choices(run, usable)
 if others:
     extra = st.multiselect(
         "Read together with", list(others),
