@@ -5,9 +5,9 @@ one at a time, on the full MNIST. Prints a Markdown table: seconds to reach 90/9
 accuracy (first evaluation at or above), final accuracy (the final weight-averaged model),
 steps/s and peak memory, as means over seeds.
 
-    python benchmarks/bench.py --presets fast --variants stacked,shared,multi,supervised \
+    python -m benchmarks.bench --presets fast --variants stacked,shared,multi,supervised \
         --labels 100 --seeds 0,1,2 --seconds 120
-    python benchmarks/bench.py --speed-only      # seed preset vs ../shared/reference loop
+    python -m benchmarks.bench --speed-only      # seed preset vs ../shared/reference loop
 """
 from __future__ import annotations
 
@@ -20,10 +20,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from sgan_core.rundir import RunDir
 
-from sgan_core.rundir import RunDir  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 THRESHOLDS = (0.90, 0.95, 0.98, 0.99)
 REFERENCE = ROOT.parent / "shared" / "reference" / "seed_reference.py"
@@ -58,7 +57,8 @@ def train(preset, variant, labels, seed, seconds, steps, runs_dir, threads) -> d
     reach = {t: next((r["elapsed_s"] for r in evals if r["test_acc"] >= t), None)
              for t in THRESHOLDS}
     timed = [r for r in rows if "test_acc" not in r] or rows
-    rate = ((timed[-1]["step"] - timed[0]["step"]) / (timed[-1]["elapsed_s"] - timed[0]["elapsed_s"])
+    first, last = timed[0], timed[-1]
+    rate = ((last["step"] - first["step"]) / (last["elapsed_s"] - first["elapsed_s"])
             if len(timed) > 1 else status["step"] / status["elapsed_s"])
     return {"final": status["test_acc"], "reach": reach, "steps_per_s": rate,
             "peak_mib": peak_mib, "steps": status["step"], "elapsed_s": status["elapsed_s"]}

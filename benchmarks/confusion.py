@@ -1,6 +1,6 @@
 """Where a trained run goes wrong: per-digit test accuracy and its most frequent confusions.
 
-    python benchmarks/confusion.py RUN_DIR [RUN_DIR ...]
+    python -m benchmarks.confusion RUN_DIR [RUN_DIR ...]
 
 Loads each run's exported classifier (the weight-averaged model, as the Draw page does) and
 classifies all 10,000 MNIST test images.
@@ -8,17 +8,12 @@ classifies all 10,000 MNIST test images.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from sgan_core.data import load_mnist  # noqa: E402
-from sgan_core.predict import classify_images  # noqa: E402
-from sgan_core.rundir import RunDir  # noqa: E402
+from sgan_core.data import load_mnist
+from sgan_core.predict import classify_images
+from sgan_core.rundir import RunDir
 
 
 def confusion(run: RunDir, x_test: np.ndarray, y_test: np.ndarray) -> np.ndarray:

@@ -5,20 +5,23 @@ a "1" and a "0" in turn (clearing between), and times each from the browser's mo
 change of the predicted digit, both by the page's own clock. Prints every stroke and a summary.
 Run it once on an idle machine and once while a training run is active to see both cases.
 
-    python benchmarks/draw_latency.py --strokes 24 [--runs-dir DIR]
+    python -m benchmarks.draw_latency --strokes 24 [--runs-dir DIR]
 """
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from test_browser import (ONE, WATCH_PREDICTIONS, ZERO, clear_canvas,  # noqa: E402
-                          draw_and_read, open_page, start_streamlit)
+from sgan_ui.testing import (
+    ONE,
+    WATCH_PREDICTIONS,
+    ZERO,
+    clear_canvas,
+    draw_and_read,
+    open_page,
+    start_streamlit,
+)
 
 
 def measure(url: str, strokes: int) -> list[tuple[str, str, float]]:

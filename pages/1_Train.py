@@ -5,14 +5,19 @@ import streamlit as st
 
 from sgan_core import launcher
 from sgan_core.charts import accuracy_figure, losses_figure
-from sgan_core.config import (GAN_VARIANTS, PRESET_HELP, PRESET_MINUTES, PRESETS, VARIANT_HELP,
-                              VARIANTS, ConfigError, make_config, parse_labels)
+from sgan_core.config import (
+    PRESET_HELP,
+    PRESET_MINUTES,
+    PRESETS,
+    ConfigError,
+    make_config,
+    parse_labels,
+)
 from sgan_core.grids import gif_bytes
-from ui_common import (fmt_acc, fmt_duration, run_from_id, run_label, runs, runs_dir,
-                       runs_table_rows, sidebar)
+from sgan_core.rundir import ACTIVE_STATES
+from sgan_core.variants import VARIANTS, is_gan_variant
+from sgan_ui.common import fmt_acc, fmt_duration, run_from_id, run_label, runs, runs_dir, runs_table
 
-st.set_page_config(page_title="Train · SGAN Lab", layout="wide")
-sidebar()
 st.title("Train a semi-supervised GAN")
 st.caption("One training runs at a time on this machine's 2 CPU cores; further starts wait in a "
            "queue. Training runs in its own process: closing or refreshing the browser, or "
@@ -34,8 +39,8 @@ def new_run_form(expanded: bool):
             st.caption(PRESET_HELP[preset])
             defaults = make_config(preset)
         with c2:
-            variant = st.radio("Discriminator", VARIANTS, format_func=str.capitalize,
-                               captions=[VARIANT_HELP[v] for v in VARIANTS])
+            variant = st.radio("Discriminator", list(VARIANTS), format_func=str.capitalize,
+                               captions=[v.help for v in VARIANTS.values()])
         with c3:
             timed = PRESET_MINUTES.get(preset)
             length_kind = st.radio("Length", ["steps", "minutes"], index=int(bool(timed)),
@@ -137,8 +142,9 @@ def samples_block(run):
 def actions_block(run, status):
     state = status.get("state")
     c = st.columns([1, 1, 1, 4])
-    if state in ("running", "queued") and c[0].button("Stop", icon=":material/stop:", help="Stops within 2 s and "
-                                                      "keeps the last checkpoint."):
+    if state in ACTIVE_STATES and c[0].button("Stop", icon=":material/stop:",
+                                              help="Stops within 2 s and keeps the last "
+                                                   "checkpoint."):
         launcher.stop_run(run)
         st.toast("Stop requested")
     resumable = state in ("stopped", "interrupted", "failed")
@@ -163,16 +169,16 @@ def live_view(run_id):
     progress_block(run, status, rows)
     actions_block(run, status)
     charts_block(rows)
-    if cfg.get("variant") in GAN_VARIANTS:
+    if is_gan_variant(cfg.get("variant")):
         samples_block(run)
-    if status.get("state") not in ("running", "queued") and st.session_state.get("_live"):
+    if status.get("state") not in ACTIVE_STATES and st.session_state.get("_live"):
         st.session_state["_live"] = False
         st.rerun()  # leave the polling fragment once training has ended
 
 
 all_runs = runs()
 new_run_form(expanded=not all_runs)
-ids = [r["id"] for r in all_runs]
+ids = [r.id for r in all_runs]
 wanted = st.query_params.get("run")
 if wanted and wanted not in ids:
     run_from_id(wanted)  # shows "no such run" for ids that do not name a run directory
@@ -180,15 +186,13 @@ if wanted and wanted not in ids:
 if not ids:
     st.info("No runs yet. Open **New run** above, choose settings and press **Start training**.")
 else:
-    labels = {r["id"]: run_label(r) for r in all_runs}
+    labels = {r.id: run_label(r) for r in all_runs}
     run_id = st.selectbox("Run", ids, index=ids.index(wanted) if wanted else 0,
                           format_func=labels.get)
     if run_id != st.query_params.get("run"):
         st.query_params["run"] = run_id
-    status = next(r for r in all_runs if r["id"] == run_id)
-    active = status["state"] in ("running", "queued")
+    active = next(r for r in all_runs if r.id == run_id).active
     st.session_state["_live"] = active
     st.fragment(run_every=1.5 if active else None)(live_view)(run_id)
     with st.expander(f"All runs ({len(all_runs)})", icon=":material/table:"):
-        st.dataframe(runs_table_rows(all_runs), hide_index=True,
-                     column_config={"test acc": st.column_config.NumberColumn(format="%.2f%%")})
+        runs_table(all_runs)

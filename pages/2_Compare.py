@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 
 import streamlit as st
@@ -10,10 +11,9 @@ from sgan_core import committee, demo
 from sgan_core.charts import compare_figure
 from sgan_core.predict import model_version
 from sgan_core.rundir import RunDir
-from ui_common import sidebar, runs_dir, fmt_acc, run_label, runs
+from sgan_core.tables import accuracy_table
+from sgan_ui.common import fmt_acc, run_label, runs, runs_dir
 
-st.set_page_config(page_title="Compare · SGAN Lab", layout="wide")
-sidebar()
 st.title("Compare runs")
 
 
@@ -47,13 +47,13 @@ with st.container(border=True):
         st.rerun()
     demo_block()
 
-all_runs = [r for r in runs() if r["test_acc"] is not None]
+all_runs = [r for r in runs() if r.test_acc is not None]
 st.subheader("Test accuracy over training")
 if not all_runs:
     st.info("No run has been evaluated yet. Train one on the Train page or run the demo.")
     st.stop()
 
-labels = {r["id"]: run_label(r) for r in all_runs}
+labels = {r.id: run_label(r) for r in all_runs}
 chosen = st.multiselect("Runs", list(labels), default=list(labels)[:4], format_func=labels.get)
 x_axis = st.radio("X axis", ["step", "elapsed_s"], horizontal=True,
                   format_func=lambda x: "training seconds" if x == "elapsed_s" else "step")
@@ -64,7 +64,7 @@ if chosen:
 st.subheader("Final test accuracy by label budget and variant")
 st.caption("Mean over seeds of each run's last evaluation (the final, weight-averaged model; "
            "never the best score seen). Cells show mean and run count.")
-table = demo.accuracy_table(all_runs)
+table = accuracy_table(all_runs)
 st.dataframe(table["rows"], hide_index=True)
 
 
@@ -87,7 +87,7 @@ if not groups:
 else:
     group = st.selectbox("Labeled images", list(groups), format_func=lambda k: (
         f"{k[0]} labels · seed {k[1]} ({len(groups[k])} runs)"))
-    member_labels = {r["id"]: run_label(r) for r in groups[group]}
+    member_labels = {r.id: run_label(r) for r in groups[group]}
     ids = st.multiselect("Members", list(member_labels), default=list(member_labels),
                          format_func=member_labels.get)
     if len(ids) < 2:
@@ -110,8 +110,8 @@ buf = io.StringIO()
 writer = csv.DictWriter(buf, fieldnames=["id", "labels", "variant", "preset", "seed", "state",
                                          "step", "test_acc", "elapsed_s"], extrasaction="ignore")
 writer.writeheader()
-writer.writerows(all_runs)
+writer.writerows(dataclasses.asdict(r) for r in all_runs)
 st.download_button("Download all runs as CSV", buf.getvalue(), file_name="sgan_runs.csv",
                    mime="text/csv")
-best = max(all_runs, key=lambda r: r["test_acc"])
-st.caption(f"Best run: {labels[best['id']]} with {fmt_acc(best['test_acc'])}.")
+best = max(all_runs, key=lambda r: r.test_acc)
+st.caption(f"Best run: {labels[best.id]} with {fmt_acc(best.test_acc)}.")

@@ -8,15 +8,14 @@ import streamlit as st
 from PIL import Image
 from threadpoolctl import threadpool_limits
 
-from fast_canvas import st_canvas
 from sgan_core import committee
 from sgan_core.charts import probabilities_figure
-from sgan_core.predict import SHIPPED_MODEL_DIR, CommitteeModel, RunModel, model_version
-from sgan_core.rundir import RunDir
-from ui_common import sidebar, fmt_acc, run_from_id, run_label, runs
+from sgan_core.committee import CommitteeModel
+from sgan_core.predict import SHIPPED_MODEL_DIR, RunModel, model_version
+from sgan_core.rundir import RunDir, RunSummary
+from sgan_ui.common import fmt_acc, run_from_id, run_label, runs
+from sgan_ui.fast_canvas import st_canvas
 
-st.set_page_config(page_title="Draw · SGAN Lab", layout="wide")
-sidebar()
 st.title("Draw a digit")
 
 SHIPPED = "shipped demo model"
@@ -40,16 +39,16 @@ def load_model(path: str, version: float) -> RunModel:
     return model
 
 
-def usable_runs() -> list[dict]:
+def usable_runs() -> list[RunSummary]:
     """Every run with a classifier, best finished run first."""
-    usable = [r for r in runs() if r["has_classifier"]]
-    usable.sort(key=lambda r: (r["state"] != "finished", -(r["test_acc"] or 0)))
+    usable = [r for r in runs() if r.has_classifier]
+    usable.sort(key=lambda r: (r.state != "finished", -(r.test_acc or 0)))
     return usable
 
 
-def model_choices(usable: list[dict]) -> dict[str, str]:
+def model_choices(usable: list[RunSummary]) -> dict[str, str]:
     """Label -> run directory of every run with a classifier, best finished run first."""
-    choices = {run_label(r): r["id"] for r in usable}
+    choices = {run_label(r): r.id for r in usable}
     if RunDir(SHIPPED_MODEL_DIR).classifier_path.is_file():
         choices[SHIPPED] = SHIPPED
     return choices
@@ -71,13 +70,13 @@ def clear_canvas():
     st.session_state["cleared_drawing"] = st.session_state.get("drawing_seen")
 
 
-def committee_choices(run: RunDir, usable: list[dict]) -> dict[str, str]:
+def committee_choices(run: RunDir, usable: list[RunSummary]) -> dict[str, str]:
     """Label -> id of the other runs trained on the same labeled images as `run`."""
     if run.path == RunDir(SHIPPED_MODEL_DIR).path:
         return {}
     cfg = run.read_config()
     group = committee.label_groups(usable).get((cfg.get("labels"), cfg.get("seed")), [])
-    return {run_label(r): r["id"] for r in group if r["id"] != run.id}
+    return {run_label(r): r.id for r in group if r.id != run.id}
 
 
 def model_for(members: list[RunDir]):
@@ -152,9 +151,9 @@ if choice == SHIPPED:
     run = RunDir(SHIPPED_MODEL_DIR)
     shipped = run.summary()
     st.caption(f"The classifier shipped with SGAN Lab, so this page works before anything was "
-               f"trained: preset `{shipped['preset']}`, variant `{shipped['variant']}`, "
-               f"{shipped['labels']} labeled images, {shipped['step']:,} steps; "
-               f"{fmt_acc(shipped['test_acc'])} of the MNIST test set. Train your own on the "
+               f"trained: preset `{shipped.preset}`, variant `{shipped.variant}`, "
+               f"{shipped.labels} labeled images, {shipped.step:,} steps; "
+               f"{fmt_acc(shipped.test_acc)} of the MNIST test set. Train your own on the "
                "Train page.")
 else:
     run = run_from_id(choices[choice])

@@ -10,9 +10,10 @@ import os
 import sys
 import time
 
-from .config import PRESETS, VARIANTS, ConfigError, make_config, parse_labels
+from .config import PRESETS, ConfigError, make_config, parse_labels
 from .data import DataError
-from .rundir import RunDir, list_runs
+from .rundir import RunDir, create_run, list_runs
+from .variants import VARIANTS
 
 DEFAULT_RUNS_DIR = os.environ.get("SGAN_RUNS_DIR", "runs")
 
@@ -31,8 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a run in the foreground (or resume one)")
     t.add_argument("--labels", type=_labels_arg, default=100,
-                   help="labeled training images, balanced over the digits (10..60000; default 100)")
-    t.add_argument("--variant", choices=VARIANTS, default="stacked",
+                   help="labeled training images, balanced over the digits "
+                        "(10..60000; default 100)")
+    t.add_argument("--variant", choices=list(VARIANTS), default="stacked",
                    help="discriminator variant, or 'supervised' for the no-GAN baseline")
     t.add_argument("--preset", choices=list(PRESETS), default="fast",
                    help="network and optimiser preset (default fast)")
@@ -83,9 +85,8 @@ class ProgressBar:
 def cmd_train(args) -> int:
     if args.nice:
         os.nice(args.nice)
-    from .trainer import configure_threads
+    from .trainer import Trainer, TrainingFailed, configure_threads, prepare_resume
     configure_threads(args.threads)
-    from .trainer import Trainer, TrainingFailed, create_run, prepare_resume
     if args.resume:
         run = RunDir(args.resume)
         if not run.exists():
@@ -140,8 +141,8 @@ def cmd_list(args) -> int:
         return 0
     print(f"{'run':50} {'state':11} {'step':>13} {'test acc':>8}")
     for r in rows:
-        acc = f"{r['test_acc']:.2%}" if r["test_acc"] is not None else "-"
-        print(f"{r['id']:50} {r['state']:11} {r['step']:>6}/{r['total_steps'] or '?':<6} {acc:>8}")
+        acc = f"{r.test_acc:.2%}" if r.test_acc is not None else "-"
+        print(f"{r.id:50} {r.state:11} {r.step:>6}/{r.total_steps or '?':<6} {acc:>8}")
     return 0
 
 

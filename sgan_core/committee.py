@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from .config import ConfigError, RunConfig
-from .rundir import RunDir
+from .predict import DrawingReader, Prediction, RunModel, classify_images
+from .rundir import RunDir, RunSummary
 
 
 def member_configs(runs: list[RunDir]) -> list[RunConfig]:
@@ -40,7 +41,6 @@ def average_probabilities(member_probs: list[np.ndarray]) -> np.ndarray:
 def evaluate(runs: list[RunDir], mnist_path: str | None = None) -> dict:
     """Test accuracy of each member and of the committee: {"members": [...], "committee": acc}."""
     from .data import load_mnist
-    from .predict import classify_images  # predict imports this module
     cfgs = member_configs(runs)
     data = load_mnist(mnist_path or cfgs[0].mnist_path)
     probs = [classify_images(r, data.x_test) for r in runs]
@@ -52,11 +52,30 @@ def evaluate(runs: list[RunDir], mnist_path: str | None = None) -> dict:
             "images": len(data.y_test)}
 
 
-def label_groups(summaries: list[dict]) -> dict[tuple, list[dict]]:
+def label_groups(summaries: list[RunSummary]) -> dict[tuple, list[RunSummary]]:
     """Run summaries with a classifier, grouped by their labeled images (label budget, seed);
     only groups of two or more runs, which can be read together."""
-    groups: dict[tuple, list[dict]] = {}
+    groups: dict[tuple, list[RunSummary]] = {}
     for r in summaries:
-        if r.get("has_classifier"):
-            groups.setdefault((r["labels"], r["seed"]), []).append(r)
+        if r.has_classifier:
+            groups.setdefault((r.labels, r.seed), []).append(r)
     return {k: v for k, v in sorted(groups.items()) if len(v) >= 2}
+
+
+class CommitteeModel(DrawingReader):
+    """Several RunModels on the same labels read together: the mean of their probabilities.
+    Its predictions keep each member's own, as `member_predictions`."""
+
+    def __init__(self, members: list[RunModel]):
+        if not members:
+            raise ValueError("a committee needs at least one member")
+        self.members = members
+        self.member_predictions: list[Prediction] = []
+
+    def predict_digit(self, digit_uint8: np.ndarray) -> Prediction:
+        self.member_predictions = [m.predict_digit(digit_uint8) for m in self.members]
+        probs = average_probabilities([p.probabilities for p in self.member_predictions])
+        reals = [p.real_probability for p in self.member_predictions
+                 if p.real_probability is not None]
+        real = float(np.mean(reals)) if reals else None
+        return Prediction(int(probs.argmax()), probs, real, digit_uint8)

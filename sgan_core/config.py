@@ -9,15 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-VARIANTS = ("stacked", "shared", "multi", "supervised")
-GAN_VARIANTS = ("stacked", "shared", "multi")
-
-VARIANT_HELP = {
-    "stacked": "10 class logits; real/fake from their logsumexp (Salimans et al. 2016).",
-    "shared": "One feature trunk, a sigmoid real/fake head and a softmax class head.",
-    "multi": "One softmax over 11 classes: the 10 digits plus 'fake' (Odena 2016).",
-    "supervised": "Baseline: the same classifier trained on the labeled images only, no GAN.",
-}
+from .variants import VARIANTS, Variant
 
 MIN_LABELS, MAX_LABELS = 10, 60000
 TUPLE_FIELDS = ("input_range", "cnn_filters")  # lists in config.json, tuples in RunConfig
@@ -32,7 +24,7 @@ class RunConfig:
     steps: int = 3000
     max_seconds: float | None = None
     # network and optimiser (filled from the preset)
-    arch: str = "mlp"                 # "mlp" (Salimans), "cnn" (small strided) or "conv" (tutorials')
+    arch: str = "mlp"                 # "mlp" (Salimans), "cnn" (small, strided), "conv" (tutorials)
     cnn_filters: tuple = (32, 64, 128)  # channels of the "cnn" discriminator's three layers
     batch_size: int = 100             # images of each kind (labeled, unlabeled, fake) per step
     latent_dim: int = 100
@@ -41,25 +33,15 @@ class RunConfig:
     beta_1: float = 0.5
     lr_decay_start: float = 1.0       # fraction of steps after which the lr decays linearly to 0
     generator_loss: str = "feature_matching"   # or "nonsat" (non-saturating GAN loss)
-    input_noise: float = 0.3          # Gaussian noise std at the discriminator's input (mlp)
+    input_noise: float = 0.3          # Gaussian noise std at the discriminator's input (mlp, cnn)
     hidden_noise: float = 0.5         # Gaussian noise std after each hidden layer (mlp)
     unsup_weight: float = 1.0
-    entropy_weight: float = 0.0       # entropy minimisation on unlabeled class predictions
     pseudo_weight: float = 0.0        # cross-entropy on unlabeled images the EMA model is sure of
     pseudo_threshold: float = 0.95    # ... sure = its top class probability above this
-    pseudo_keep: float = 1.0          # ... and, of the batch's images read as one digit, in
-                                      #     this most confident fraction of them
-    align_pseudo: bool = False        # divide the teacher's probabilities by their running mean
     augment_shift: int = 2            # random translation of labeled images, in pixels
     augment_unlabeled: bool = False   # translate the unlabeled real images too
     strong_augment: bool = False      # rotate/scale/translate instead of the pixel shift
-    elastic: float = 0.0              # ... plus an elastic distortion of up to this many pixels
-    stretch: float = 0.0              # ... and a random width scale of 1 +- stretch
-    shear: float = 0.0                # ... and a random slant x += k * y, |k| <= shear
-    thickness: float = 0.0            # ... and random stroke width (0: off, 1: hairline to bold)
-    cutout: int = 0                   # blank a random square this wide in the student's images
     ema_decay: float = 0.999          # 0 disables the weight average used for evaluation
-    jit_compile: bool = False         # XLA measured 5x slower on this CPU for the MLP
     # bookkeeping
     log_every: int = 50
     eval_every: int = 250
@@ -70,8 +52,12 @@ class RunConfig:
     mnist_path: str | None = None
 
     @property
+    def variant_spec(self) -> Variant:
+        return VARIANTS[self.variant]
+
+    @property
     def is_gan(self) -> bool:
-        return self.variant in GAN_VARIANTS
+        return self.variant_spec.is_gan
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -81,6 +67,7 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
+        """Unknown keys are ignored: runs written before an option was removed still load."""
         known = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in d.items() if k in known}
         for name in TUPLE_FIELDS:
@@ -102,9 +89,9 @@ PRESETS: dict[str, dict] = {
     # 27,000 steps: about an hour at 7.4-7.7 steps/s (2026-11-23); the dashboard runs it for an
     # hour by the clock (PRESET_MINUTES). With `stacked`, one hour (32,600-33,600 steps at
     # 9.1-9.3 steps/s) read 99.02 / 99.03 / 98.96% on seeds 0-2 (2026-11-29).
-    # Elastic distortion, stroke thickness, width stretch, shear and a per-digit pseudo-label
-    # cut (options `elastic`, `thickness`, `stretch`, `shear`, `pseudo_keep`) were tried and
-    # are off: see benchmarks/RESULTS.md.
+    # Elastic distortion, stroke thickness, width stretch, shear, cutout, entropy minimisation,
+    # distribution alignment and a per-digit pseudo-label cut were tried and not kept: see
+    # benchmarks/RESULTS.md.
     "best": dict(arch="cnn", steps=27000, lr_d=1.5e-3, lr_g=1.5e-3, lr_decay_start=1.0,
                  pseudo_weight=1.0, augment_unlabeled=True, strong_augment=True,
                  ema_decay=0.999, eval_every=1000, sample_every=1000, checkpoint_every=1000),
@@ -113,7 +100,7 @@ PRESETS: dict[str, dict] = {
                      ema_decay=0.995, eval_every=250),
     # The Keras tutorials' network and optimiser, trained by our fused step.
     "seed": dict(arch="conv", batch_size=50, lr_d=2e-4, lr_g=2e-4, beta_1=0.5,
-                 generator_loss="nonsat", input_noise=0.0, hidden_noise=0.0, augment_shift=0,
+                 generator_loss="nonsat", augment_shift=0,
                  ema_decay=0.0, steps=3000),
 }
 

@@ -1,13 +1,13 @@
-"""The stakeholder demo (a GAN and the supervised baseline on the same labels) and run tables."""
+"""The stakeholder demo: a GAN and the supervised baseline trained on the same labels."""
 from __future__ import annotations
-
-from collections import defaultdict
 
 from .config import make_config
 from .launcher import start_run
 from .rundir import RunDir, atomic_write_json, read_json
+from .variants import is_gan_variant
 
 GAN_VARIANT = "stacked"
+BASELINE = "supervised"
 LABELS = 100
 SECONDS = 120.0
 STATE_FILE = "demo.json"
@@ -16,7 +16,7 @@ STATE_FILE = "demo.json"
 def start(runs_dir, seconds: float = SECONDS, seed: int = 0) -> list[RunDir]:
     started = [start_run(make_config("fast", labels=LABELS, variant=v, seed=seed,
                                      max_seconds=seconds, steps=100000), runs_dir)
-               for v in (GAN_VARIANT, "supervised")]
+               for v in (GAN_VARIANT, BASELINE)]
     atomic_write_json(f"{runs_dir}/{STATE_FILE}", {"runs": [r.id for r in started]})
     return started
 
@@ -38,8 +38,8 @@ def sentence(runs: list[RunDir]) -> str | None:
         if status.get("state") != "finished" or status.get("test_acc") is None:
             return None
         accs[r.read_config().get("variant")] = status["test_acc"]
-    gan = next((v for k, v in accs.items() if k != "supervised"), None)
-    base = accs.get("supervised")
+    gan = next((acc for name, acc in accs.items() if is_gan_variant(name)), None)
+    base = accs.get(BASELINE)
     if gan is None or base is None:
         return None
     labels = runs[0].read_config().get("labels", LABELS)
@@ -49,20 +49,3 @@ def sentence(runs: list[RunDir]) -> str | None:
                f"{gain:+.1f} points: in this run the unlabeled images did not help")
     return (f"With {labels} labels ({share:.2%} of the training set): semi-supervised GAN "
             f"{gan:.1%}, supervised baseline {base:.1%} on the test set ({verdict}).")
-
-
-def accuracy_table(summaries: list[dict]) -> dict:
-    """Mean final test accuracy per (label budget, variant), as rows for a table."""
-    cells = defaultdict(list)
-    for r in summaries:
-        if r.get("test_acc") is not None:
-            cells[(r["labels"], r["variant"])].append(r["test_acc"])
-    variants = sorted({v for _, v in cells}, key=lambda v: (v == "supervised", v))
-    rows = []
-    for labels in sorted({n for n, _ in cells}):
-        row = {"labels": labels}
-        for v in variants:
-            accs = cells.get((labels, v))
-            row[v] = f"{100 * sum(accs) / len(accs):.2f}% ({len(accs)})" if accs else ""
-        rows.append(row)
-    return {"rows": rows, "variants": variants}

@@ -10,13 +10,14 @@ the worker unique.
 from __future__ import annotations
 
 import fcntl
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from .config import RunConfig
-from .rundir import ACTIVE_STATES, RunDir, list_run_dirs
+from .rundir import ACTIVE_STATES, RunDir, create_run, list_run_dirs
 
 LOCK_NAME = ".worker.lock"
 TRAINER_NICE = 10  # the trainer yields the CPU to the web server when both want it
@@ -28,7 +29,6 @@ def enqueue(run: RunDir, message: str = "queued") -> None:
 
 
 def start_run(cfg: RunConfig, runs_dir) -> RunDir:
-    from .trainer import create_run
     run = create_run(cfg, runs_dir)
     enqueue(run)
     ensure_worker(runs_dir)
@@ -50,7 +50,6 @@ def stop_run(run: RunDir) -> None:
 
 
 def delete_run(run: RunDir) -> None:
-    import shutil
     if run.effective_status().get("state") in ACTIVE_STATES:
         stop_run(run)
         deadline = time.time() + 10
@@ -62,13 +61,6 @@ def delete_run(run: RunDir) -> None:
 def queued_runs(runs_dir) -> list[RunDir]:
     runs = [r for r in list_run_dirs(runs_dir) if r.read_status().get("state") == "queued"]
     return sorted(runs, key=lambda r: r.read_status().get("queued_at", 0.0))
-
-
-def active_run(runs_dir) -> RunDir | None:
-    for r in list_run_dirs(runs_dir):
-        if r.effective_status().get("state") == "running":
-            return r
-    return None
 
 
 def ensure_worker(runs_dir) -> None:
@@ -121,7 +113,7 @@ def worker_loop(runs_dir, idle_exit_s: float = 2.0) -> None:
             run = queue[0]
             rc = train_subprocess(run, RunConfig.from_dict(run.read_config()).threads)
             status = run.read_status()
-            if status.get("state") in ("running", "queued"):
+            if status.get("state") in ACTIVE_STATES:
                 # the trainer died before it could write its final state
                 run.write_status(state="failed" if rc else "interrupted",
                                  message=f"training process exited with code {rc}; "

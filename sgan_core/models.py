@@ -1,50 +1,16 @@
 """Generator and discriminator networks for each preset and discriminator variant.
 
-Every discriminator is a functional Keras model `x -> [features, raw_logits]`:
-  stacked, supervised: raw = 10 class logits;
-  shared:              raw = 10 class logits + 1 real/fake logit (two heads on one trunk);
-  multi:               raw = 11 logits, the 11th meaning "fake".
-`split_logits` turns raw logits into (class logits, real/fake logit) for every variant, so the
-losses and the exported models treat the variants alike. Only built-in layers are used, so every
-saved model loads with `keras.saving.load_model` in safe mode.
+Every discriminator is a functional Keras model `x -> [features, raw_logits]`, with raw logits
+as `variants.py` describes them. Only built-in layers are used in what is saved, so every model
+loads with `keras.saving.load_model` in safe mode.
 """
 from __future__ import annotations
 
-import numpy as np
 import keras
+import numpy as np
 from keras import layers, ops
 
-N_CLASSES = 10
-
-
-def raw_width(variant: str) -> int:
-    return N_CLASSES + (1 if variant in ("shared", "multi") else 0)
-
-
-def split_logits(variant: str, raw):
-    """(class_logits[N,10], real_logit[N]) where sigmoid(real_logit) = P(image is real)."""
-    class_logits = raw[:, :N_CLASSES]
-    if variant == "shared":
-        return class_logits, raw[:, N_CLASSES]
-    lse = ops.logsumexp(class_logits, axis=-1)
-    if variant == "multi":
-        # P(real) = sum_k<10 exp(l_k) / sum_all exp(l) -> logit = lse(l_:10) - l_fake
-        return class_logits, lse - raw[:, N_CLASSES]
-    # stacked (and the supervised baseline): D = Z / (Z + 1) with Z = sum exp(l) -> logit = lse
-    return class_logits, lse
-
-
-def split_logits_np(variant: str, raw: np.ndarray):
-    """NumPy twin of split_logits for readers that only have saved-model outputs."""
-    raw = np.asarray(raw, dtype=np.float64)
-    class_logits = raw[:, :N_CLASSES]
-    m = class_logits.max(axis=-1, keepdims=True)
-    lse = (m + np.log(np.exp(class_logits - m).sum(axis=-1, keepdims=True)))[:, 0]
-    if variant == "shared":
-        return class_logits, raw[:, N_CLASSES]
-    if variant == "multi":
-        return class_logits, lse - raw[:, N_CLASSES]
-    return class_logits, lse
+from .variants import N_CLASSES
 
 
 class WNDense(layers.Layer):
@@ -119,11 +85,11 @@ def build_discriminator(cfg, train: bool = True) -> keras.Model:
     features = trunk(x, cfg, train)
     head = (lambda units, name: _dense(units, None, name, train)) if mlp else \
         (lambda units, name: layers.Dense(units, name=name))
-    if cfg.variant == "shared":
+    if cfg.variant_spec.extra_logit == "real":  # a second head on the same trunk
         raw = layers.Concatenate(name="raw_logits")(
             [head(N_CLASSES, "class_head")(features), head(1, "real_head")(features)])
     else:
-        raw = head(raw_width(cfg.variant), "raw_logits")(features)
+        raw = head(cfg.variant_spec.raw_width, "raw_logits")(features)
     return keras.Model(x, [features, raw], name=f"discriminator_{cfg.variant}")
 
 

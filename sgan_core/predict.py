@@ -1,4 +1,4 @@
-"""Classify single images with a run's saved models (what the Draw page and `eval` use).
+"""Classify images with a run's saved models (what the Draw page, committees and `eval` use).
 
 Models are loaded only from a run directory's fixed file names (or the shipped demo model), with
 Keras safe mode on.
@@ -11,11 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .committee import average_probabilities
 from .config import RunConfig
-from .models import split_logits_np
+from .data import scale_images
 from .npforward import UnsupportedModel, compile_model
-from .preprocess import to_mnist, to_model_input
+from .preprocess import to_mnist
 from .rundir import RunDir
 
 SHIPPED_MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "demo_run"
@@ -28,7 +27,6 @@ def load_classifier(path):
 
 def classify_images(run: RunDir, images: np.ndarray) -> np.ndarray:
     """The run's saved classifier's probabilities for uint8 MNIST images (N, 28, 28), (N, 10)."""
-    from .data import scale_images
     cfg = RunConfig.from_dict(run.read_config())
     return load_classifier(run.classifier_path).predict(
         scale_images(images, cfg.input_range), batch_size=2000, verbose=0)
@@ -42,7 +40,7 @@ class Prediction:
     model_input: np.ndarray        # uint8 (28, 28): what the model saw
 
 
-class _DrawingReader:
+class DrawingReader:
     """predict_drawing for anything with predict_digit: a canvas image, prepared like MNIST."""
 
     def predict_drawing(self, image: np.ndarray) -> Prediction | None:
@@ -50,7 +48,7 @@ class _DrawingReader:
         return None if digit is None else self.predict_digit(digit)
 
 
-class RunModel(_DrawingReader):
+class RunModel(DrawingReader):
     """A run's classifier (and discriminator, when there is one), loaded from its directory."""
 
     def __init__(self, run: RunDir):
@@ -65,31 +63,12 @@ class RunModel(_DrawingReader):
         self.predict_digit(np.zeros((28, 28), np.uint8))  # trace now, not on the first stroke
 
     def predict_digit(self, digit_uint8: np.ndarray) -> Prediction:
-        outputs = self._forward(to_model_input(digit_uint8, self.cfg.input_range))
+        outputs = self._forward(scale_images(digit_uint8[None], self.cfg.input_range))
         probs = outputs[0][0]
         real = None
         if self.discriminator is not None:
-            _, real_logit = split_logits_np(self.cfg.variant, outputs[1])
+            _, real_logit = self.cfg.variant_spec.split_logits(outputs[1])
             real = float(1.0 / (1.0 + np.exp(-np.clip(real_logit[0], -60, 60))))
-        return Prediction(int(probs.argmax()), probs, real, digit_uint8)
-
-
-class CommitteeModel(_DrawingReader):
-    """Several RunModels on the same labels read together: the mean of their probabilities
-    (see committee.py). Its predictions keep each member's own, as `member_predictions`."""
-
-    def __init__(self, members: list[RunModel]):
-        if not members:
-            raise ValueError("a committee needs at least one member")
-        self.members = members
-        self.member_predictions: list[Prediction] = []
-
-    def predict_digit(self, digit_uint8: np.ndarray) -> Prediction:
-        self.member_predictions = [m.predict_digit(digit_uint8) for m in self.members]
-        probs = average_probabilities([p.probabilities for p in self.member_predictions])
-        reals = [p.real_probability for p in self.member_predictions
-                 if p.real_probability is not None]
-        real = float(np.mean(reals)) if reals else None
         return Prediction(int(probs.argmax()), probs, real, digit_uint8)
 
 

@@ -71,10 +71,3 @@ def _center_by_mass(img: np.ndarray) -> np.ndarray:
                                              (1, 0, -dx, 0, 1, -dy),
                                              resample=Image.Resampling.BILINEAR)
     return np.clip(np.asarray(shifted), 0, 255).round().astype(np.uint8)
-
-
-def to_model_input(digit_uint8: np.ndarray, input_range=(-1.0, 1.0)) -> np.ndarray:
-    """uint8 (28, 28) -> float32 (1, 28, 28, 1) in the classifier's input range."""
-    lo, hi = input_range
-    x = digit_uint8.astype(np.float32) / 255.0 * (hi - lo) + lo
-    return x.reshape(1, 28, 28, 1)

@@ -11,10 +11,10 @@ import os
 import re
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-STATES = ("queued", "running", "finished", "stopped", "failed", "interrupted")
-ACTIVE_STATES = ("queued", "running")
+ACTIVE_STATES = ("queued", "running")   # the others: finished, stopped, failed, interrupted
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 HEARTBEAT_STALE_S = 30.0
 
@@ -153,25 +153,53 @@ class RunDir:
         except FileNotFoundError:
             pass
 
-    def summary(self) -> dict:
-        """One row for a runs table."""
+    def summary(self) -> "RunSummary":
         cfg, status = self.read_config(), self.effective_status()
-        return {
-            "id": self.id,
-            "labels": cfg.get("labels"),
-            "variant": cfg.get("variant"),
-            "preset": cfg.get("preset"),
-            "seed": cfg.get("seed"),
-            "state": status.get("state", "unknown"),
-            "step": status.get("step", 0),
-            "total_steps": status.get("total_steps", cfg.get("steps")),
-            "max_seconds": cfg.get("max_seconds"),
-            "test_acc": status.get("test_acc"),
-            "elapsed_s": status.get("elapsed_s", 0.0),
-            "message": status.get("message", ""),
-            "created": status.get("created", 0.0),
-            "has_classifier": self.classifier_path.is_file(),
-        }
+        return RunSummary(
+            id=self.id, labels=cfg.get("labels"), variant=cfg.get("variant"),
+            preset=cfg.get("preset"), seed=cfg.get("seed"),
+            state=status.get("state", "unknown"), step=status.get("step", 0),
+            total_steps=status.get("total_steps", cfg.get("steps")),
+            max_seconds=cfg.get("max_seconds"), test_acc=status.get("test_acc"),
+            elapsed_s=status.get("elapsed_s", 0.0), message=status.get("message", ""),
+            created=status.get("created", 0.0), has_classifier=self.classifier_path.is_file())
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a runs table shows of one run, read from its config and status."""
+    id: str
+    labels: int | None
+    variant: str | None
+    preset: str | None
+    seed: int | None
+    state: str
+    step: int
+    total_steps: int | None
+    max_seconds: float | None
+    test_acc: float | None
+    elapsed_s: float
+    message: str
+    created: float
+    has_classifier: bool
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+
+def create_run(cfg, runs_dir, run_id: str | None = None) -> RunDir:
+    """A new run directory for cfg (a config.RunConfig) with config.json and a queued status."""
+    run = RunDir(os.path.join(str(runs_dir), run_id or new_run_id(cfg)))
+    n = 1
+    while run.exists():  # two runs started within the same second
+        n += 1
+        run = RunDir(os.path.join(str(runs_dir), f"{run_id or new_run_id(cfg)}-{n}"))
+    run.path.mkdir(parents=True, exist_ok=True)
+    run.write_config(cfg.to_dict())
+    run.write_status(state="queued", step=0, total_steps=cfg.steps, message="queued",
+                     created=time.time())
+    return run
 
 
 def _process_alive(pid, heartbeat) -> bool:
@@ -220,5 +248,5 @@ def list_run_dirs(runs_dir: str | os.PathLike) -> list[RunDir]:
     return sorted((r for r in runs if r.exists()), key=lambda r: r.id)
 
 
-def list_runs(runs_dir) -> list[dict]:
+def list_runs(runs_dir) -> list[RunSummary]:
     return [r.summary() for r in list_run_dirs(runs_dir)]

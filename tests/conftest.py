@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
@@ -23,6 +22,13 @@ def small_mnist(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("data") / "mnist_small.npz"
     np.savez(path, **arrays)
     return str(path)
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that need trained runs train them first: they are slow."""
+    for item in items:
+        if "finished_runs_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
 from sgan_core.predict import SHIPPED_MODEL_DIR
 from sgan_core.rundir import RunDir
+
+from conftest import ROOT
 
 PAGES = ["app.py", "pages/1_Train.py", "pages/2_Compare.py", "pages/3_Draw.py"]
 
@@ -45,6 +46,18 @@ def test_pages_with_no_runs(page, tmp_path, monkeypatch):
         shipped = RunDir(SHIPPED_MODEL_DIR)
         labels, acc = shipped.read_config()["labels"], shipped.read_status()["test_acc"]
         assert f"{labels} labeled images" in texts(at) and f"{acc:.2%} of the MNIST" in texts(at)
+
+
+def test_navigation_reaches_every_page(tmp_path, monkeypatch):
+    """app.py is the entry point: Home first, then every page through st.navigation."""
+    at = app_test("app.py", tmp_path / "empty", monkeypatch)
+    assert not at.exception, at.exception
+    assert at.title[0].value == "SGAN Lab"
+    for page, title in zip(PAGES[1:], ("Train a semi-supervised GAN", "Compare runs",
+                                      "Draw a digit")):
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        assert at.title[0].value == title
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -110,6 +123,7 @@ def test_failed_run_shows_its_message(finished_runs_dir, tmp_path, monkeypatch):
 
 def test_compare_demo_states_the_measured_difference(finished_runs_dir, tmp_path, monkeypatch):
     import shutil
+
     from sgan_core import demo
     from sgan_core.rundir import atomic_write_json
     runs_dir = tmp_path / "runs"

@@ -4,12 +4,14 @@ import re
 import numpy as np
 import pytest
 
-from conftest import cli
 from sgan_core import committee
+from sgan_core.committee import CommitteeModel
 from sgan_core.config import ConfigError
 from sgan_core.data import load_mnist, scale_images
-from sgan_core.predict import CommitteeModel, Prediction, load_classifier
+from sgan_core.predict import Prediction, load_classifier
 from sgan_core.rundir import RunDir, list_run_dirs
+
+from conftest import cli
 
 
 class FixedModel:
@@ -59,6 +61,7 @@ def test_members_must_share_their_labeled_images(tmp_path):
         committee.member_configs([])
 
 
+@pytest.mark.slow
 def test_cli_eval_reads_runs_together(finished_runs_dir, small_mnist):
     runs = list_run_dirs(finished_runs_dir)
     r = cli("eval", *[run.path for run in runs], "--mnist", small_mnist)
@@ -75,6 +78,7 @@ def test_cli_eval_reads_runs_together(finished_runs_dir, small_mnist):
 def test_committee_of_saved_models_reads_a_drawing():
     """Real RunModels: the shipped model twice reads a drawing exactly as it does alone."""
     from PIL import Image
+
     from sgan_core.predict import SHIPPED_MODEL_DIR, RunModel
     alone = RunModel(RunDir(SHIPPED_MODEL_DIR))
     pair = CommitteeModel([alone, RunModel(RunDir(SHIPPED_MODEL_DIR))])

@@ -2,9 +2,10 @@
 import numpy as np
 import pytest
 
-from conftest import cli
 from sgan_core.config import ConfigError, make_config, parse_labels
 from sgan_core.data import DataError, label_budget_indices, load_mnist, read_npz, scale_images
+
+from conftest import cli
 
 
 @pytest.fixture(scope="module")

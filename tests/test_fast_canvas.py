@@ -1,7 +1,7 @@
 """The Draw page's canvas loader: the send delay it lowers is found in the pinned canvas."""
 from __future__ import annotations
 
-import fast_canvas
+from sgan_ui import fast_canvas
 
 
 def test_send_delay_is_found_in_the_pinned_canvas_script():

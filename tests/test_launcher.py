@@ -1,10 +1,14 @@
 """The dashboard's queue: background runs train one at a time, in order, in their own process."""
 import time
 
+import pytest
+
 from sgan_core import launcher
 from sgan_core.config import make_config
+from sgan_core.rundir import create_run
 
 
+@pytest.mark.slow
 def test_two_starts_train_one_after_the_other(small_mnist, runs_dir, monkeypatch):
     monkeypatch.setenv("SGAN_MNIST", small_mnist)
     first = launcher.start_run(make_config("fast", labels=20, steps=40), runs_dir)
@@ -26,7 +30,6 @@ def test_two_starts_train_one_after_the_other(small_mnist, runs_dir, monkeypatch
 
 
 def test_stopping_a_queued_run_dequeues_it(runs_dir):
-    from sgan_core.trainer import create_run
     queued = create_run(make_config("fast", labels=20, steps=40), runs_dir)
     launcher.enqueue(queued)
     launcher.stop_run(queued)

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from sgan_core.data import load_mnist
-from sgan_core.preprocess import to_mnist, to_model_input
+from sgan_core.data import load_mnist, scale_images
+from sgan_core.preprocess import to_mnist
 
 
 def drawing(shape="seven", size=280, offset=(0, 0), scale=1.0, width=18, ink=255, bg=0):
@@ -75,5 +75,5 @@ def test_mnist_digits_survive_the_pipeline():
 
 
 def test_model_input_range():
-    x = to_model_input(np.array([[0, 255] + [0] * 26] * 28, np.uint8), (-1.0, 1.0))
+    x = scale_images(np.array([[[0, 255] + [0] * 26] * 28], np.uint8), (-1.0, 1.0))
     assert x.shape == (1, 28, 28, 1) and x.min() == -1 and x.max() == 1

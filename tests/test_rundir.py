@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from sgan_core.rundir import (NoSuchRun, RunDir, atomic_write_json, list_runs, resolve_run)
+from sgan_core.rundir import NoSuchRun, RunDir, atomic_write_json, list_runs, resolve_run
 
 
 def make_run(runs_dir, run_id, **status):
@@ -51,5 +51,5 @@ def test_dead_running_run_reads_as_interrupted(runs_dir):
     assert run.effective_status()["state"] == "interrupted"
     alive = make_run(runs_dir, "r2", state="running", pid=os.getpid())
     assert alive.effective_status()["state"] == "running"
-    assert {r["id"]: r["state"] for r in list_runs(runs_dir)} == {"r1": "interrupted",
-                                                                  "r2": "running"}
+    assert {r.id: r.state for r in list_runs(runs_dir)} == {"r1": "interrupted",
+                                                            "r2": "running"}

@@ -8,9 +8,12 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT, cli
-from sgan_core.config import VARIANTS
 from sgan_core.rundir import RunDir, list_run_dirs
+from sgan_core.variants import VARIANTS
+
+pytestmark = pytest.mark.slow
+
+from conftest import ROOT, cli
 
 
 def only_run(runs_dir) -> RunDir:

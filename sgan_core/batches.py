@@ -1,0 +1,66 @@
+"""Training batches, assembled in NumPy from one seeded generator.
+
+Each step takes labeled images (cycled an epoch at a time in shuffled order, augmented),
+unlabeled images drawn from the whole training set (the teacher sees them as they are, the
+student an augmented copy) and latent vectors for the generator. The generator's state and
+the labeled queue are part of the checkpoint, so a resumed run continues the same stream.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .augment import affine_images, shift_images
+from .config import ConfigError, RunConfig
+from .data import Mnist, label_budget_indices, scale_images
+
+
+class Batch(NamedTuple):
+    x_lab: np.ndarray      # labeled images, augmented
+    y_lab: np.ndarray
+    x_unl: np.ndarray      # unlabeled images as the student sees them
+    z: np.ndarray          # latent vectors
+    x_unl_clean: np.ndarray  # the same unlabeled images as the teacher sees them
+
+
+class Batches:
+    def __init__(self, cfg: RunConfig, data: Mnist):
+        self.cfg = cfg
+        self.background = float(cfg.input_range[0])
+        self.x_train = scale_images(data.x_train, cfg.input_range)
+        if cfg.labels > len(data.y_train):
+            raise ConfigError(f"label budget {cfg.labels} exceeds the {len(data.y_train)} "
+                              f"training images in {data.source}")
+        lab_idx = label_budget_indices(data.y_train, cfg.labels, cfg.seed)
+        self.x_lab, self.y_lab = self.x_train[lab_idx], data.y_train[lab_idx].astype(np.int32)
+        self.rng = np.random.default_rng(cfg.seed + 1)
+        self.lab_queue = np.zeros(0, dtype=np.int64)
+
+    def augment(self, x: np.ndarray) -> np.ndarray:
+        if self.cfg.strong_augment:
+            return affine_images(x, self.rng, self.background)
+        return shift_images(x, self.cfg.augment_shift, self.rng, self.background)
+
+    def _labeled(self):
+        n = min(self.cfg.batch_size, len(self.x_lab)) if self.cfg.is_gan else self.cfg.batch_size
+        while len(self.lab_queue) < n:
+            self.lab_queue = np.concatenate([self.lab_queue, self.rng.permutation(len(self.x_lab))])
+        idx, self.lab_queue = self.lab_queue[:n], self.lab_queue[n:]
+        return self.augment(self.x_lab[idx]), self.y_lab[idx]
+
+    def next(self) -> Batch:
+        x_lab, y_lab = self._labeled()
+        bs = self.cfg.batch_size
+        x_clean = x_unl = self.x_train[self.rng.integers(0, len(self.x_train), bs)]
+        if self.cfg.augment_unlabeled:
+            x_unl = self.augment(x_unl)
+        z = self.rng.standard_normal((bs, self.cfg.latent_dim)).astype(np.float32)
+        return Batch(x_lab, y_lab, x_unl, z, x_clean)
+
+    def state(self) -> dict:
+        return {"rng": self.rng.bit_generator.state, "lab_queue": self.lab_queue.tolist()}
+
+    def restore(self, state: dict) -> None:
+        self.rng.bit_generator.state = state["rng"]
+        self.lab_queue = np.asarray(state["lab_queue"], dtype=np.int64)

@@ -1,0 +1,152 @@
+"""The SGAN model object: discriminator, generator, the weight-averaged discriminator, their
+optimisers and the fused training step.
+
+`train_step` updates the discriminator on labeled, unlabeled and generated images and the
+generator in one `tf.function`, with explicit GradientTapes and variable lists (Keras 3 ignores
+the tutorials' `trainable = False` trick), and returns the step's metrics. The supervised
+baseline is the same object without a generator.
+"""
+from __future__ import annotations
+
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from . import losses, models
+from .config import RunConfig
+from .rundir import RunDir
+
+FIXED_Z_SEED = 12345  # the latent vectors of every sample grid of every run
+
+
+class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Constant learning rate, then a linear decay to zero over the last part of the run.
+
+    Reads the run's progress (0..1, by steps or by the time budget, whichever is further) from
+    a variable the trainer updates, so time-budgeted runs decay too.
+    """
+
+    def __init__(self, lr, progress, decay_start):
+        self.lr, self.progress, self.start = float(lr), progress, float(decay_start)
+
+    def __call__(self, step):
+        keep = keras.ops.clip((1.0 - self.progress) / max(1e-6, 1.0 - self.start), 0.0, 1.0)
+        return self.lr * keep
+
+    def get_config(self):
+        return {"lr": self.lr, "decay_start": self.start}
+
+
+class SGAN:
+    def __init__(self, cfg: RunConfig):
+        self.cfg, self.variant = cfg, cfg.variant_spec
+        self.D = models.build_discriminator(cfg)
+        self.G = models.build_generator(cfg) if cfg.is_gan else None
+        self.D_eval = self.D  # the weight average (EMA) of D, which evaluation and export use
+        if cfg.ema_decay > 0:
+            self.D_eval = keras.models.clone_model(self.D)
+            self.D_eval.set_weights(self.D.get_weights())
+        self.progress = tf.Variable(0.0, trainable=False, dtype=tf.float32)
+        self.opt_d = self._optimizer(cfg.lr_d, self.D)
+        self.opt_g = self._optimizer(cfg.lr_g, self.G) if self.G is not None else None
+        self.fixed_z = np.random.default_rng(FIXED_Z_SEED).standard_normal(
+            (100, cfg.latent_dim)).astype(np.float32)
+        self._step = tf.function(self._fused_step)
+        self._class_logits = tf.function(lambda x: self.D_eval(x, training=False)[1])
+
+    def _optimizer(self, lr, model):
+        opt = keras.optimizers.Adam(LinearDecay(lr, self.progress, self.cfg.lr_decay_start),
+                                    beta_1=self.cfg.beta_1)
+        opt.build(model.trainable_variables)
+        return opt
+
+    def train_step(self, batch, progress: float) -> dict[str, float]:
+        """One update of D and G on `batch` (a batches.Batch); progress (0..1) drives the lr."""
+        self.progress.assign(progress)
+        return {k: float(v) for k, v in self._step(*batch).items()}
+
+    def _fused_step(self, x_lab, y_lab, x_unl, z, x_unl_clean):
+        cfg, v = self.cfg, self.variant
+        n_lab, n_unl = tf.shape(x_lab)[0], tf.shape(x_unl)[0]
+        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
+            if self.G is None:
+                _, raw_lab = self.D(x_lab, training=True)
+                loss_sup = losses.supervised_loss(v, raw_lab, y_lab)
+                loss_real = loss_fake = loss_g = tf.constant(0.0)
+                loss_d = loss_sup
+            else:
+                x_fake = self.G(z, training=True)
+                feats, raw = self.D(tf.concat([x_lab, x_unl, x_fake], 0), training=True)
+                raw_lab, raw_unl, raw_fake = tf.split(raw, [n_lab, n_unl, -1])
+                _, f_unl, f_fake = tf.split(feats, [n_lab, n_unl, -1])
+                loss_sup = losses.supervised_loss(v, raw_lab, y_lab)
+                loss_real = losses.discriminator_real_loss(v, raw_unl)
+                loss_fake = losses.discriminator_fake_loss(v, raw_fake)
+                loss_d = loss_sup + cfg.unsup_weight * (loss_real + loss_fake)
+                if cfg.pseudo_weight:
+                    # the teacher (the weight average) sees the clean images, the student the
+                    # augmented ones
+                    _, raw_teacher = self.D_eval(x_unl_clean, training=False)
+                    loss_d += cfg.pseudo_weight * losses.pseudo_label_loss(
+                        raw_unl, raw_teacher, cfg.pseudo_threshold)
+                if cfg.generator_loss == "feature_matching":
+                    loss_g = losses.feature_matching_loss(f_unl, f_fake)
+                else:
+                    loss_g = losses.generator_nonsat_loss(v, raw_fake)
+        d_vars = self.D.trainable_variables
+        self.opt_d.apply(d_tape.gradient(loss_d, d_vars), d_vars)
+        if self.G is not None:
+            g_vars = self.G.trainable_variables
+            self.opt_g.apply(g_tape.gradient(loss_g, g_vars), g_vars)
+        if self.D_eval is not self.D:
+            # EMA with a warm-up so early evaluations are not dominated by the random init
+            t = tf.cast(self.opt_d.iterations, tf.float32)
+            decay = tf.minimum(cfg.ema_decay, (1.0 + t) / (10.0 + t))
+            for e, w in zip(self.D_eval.trainable_variables, d_vars):
+                e.assign(decay * e + (1.0 - decay) * w)
+        return {"loss_sup": loss_sup, "loss_d_real": loss_real, "loss_d_fake": loss_fake,
+                "loss_g": loss_g, "train_acc": losses.accuracy(raw_lab, y_lab)}
+
+    # ---------- reading the model ----------
+    def accuracy(self, x: np.ndarray, y: np.ndarray, chunk: int = 2000,
+                 should_abort=lambda: False) -> float | None:
+        """Test accuracy of the weight-averaged discriminator; None if aborted part-way."""
+        correct = 0
+        for i in range(0, len(x), chunk):
+            if should_abort():
+                return None
+            raw = self._class_logits(x[i:i + chunk]).numpy()
+            correct += int((raw[:, :10].argmax(-1) == y[i:i + chunk]).sum())
+        return correct / len(x)
+
+    def generate(self, z=None) -> np.ndarray:
+        """Generated images for z (default: the fixed latent vectors of the sample grids)."""
+        return self.G(self.fixed_z if z is None else z, training=False).numpy()
+
+    # ---------- saving ----------
+    def variable_groups(self) -> dict:
+        """Every variable a resume needs, by group: weights, EMA weights, optimiser state."""
+        groups = {"d": self.D.weights, "opt_d": self.opt_d.variables}
+        if self.D_eval is not self.D:
+            groups["ema"] = self.D_eval.weights
+        if self.G is not None:
+            groups.update(g=self.G.weights, opt_g=self.opt_g.variables)
+        return groups
+
+    def export(self, run: RunDir) -> None:
+        """The run's model files: classifier, discriminator logits and generator, safe-mode
+        loadable (weight norm folded into plain layers, no Lambda)."""
+        plain = models.copy_to_plain(self.D_eval, models.build_discriminator(self.cfg,
+                                                                             train=False))
+        _save(models.build_classifier(plain, self.cfg.variant), run.classifier_path)
+        if self.G is not None:
+            _save(models.build_logits_model(plain), run.discriminator_path)
+            _save(self.G, run.generator_path)
+
+
+def _save(model, path) -> None:
+    tmp = path.with_name(f".{path.stem}.tmp.keras")
+    model.save(tmp)
+    os.replace(tmp, path)

@@ -1,0 +1,64 @@
+"""Helpers shared by the Streamlit pages: where runs live, run lookup from the URL, formatting."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from sgan_core.rundir import NoSuchRun, RunDir, RunSummary, list_runs, resolve_run
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def runs_dir() -> Path:
+    """Where run directories live ($SGAN_RUNS_DIR, default runs/ in the project)."""
+    return Path(os.environ.get("SGAN_RUNS_DIR", PROJECT_ROOT / "runs"))
+
+
+def runs() -> list[RunSummary]:
+    """Summaries of every run, newest first."""
+    return sorted(list_runs(runs_dir()), key=lambda r: r.id, reverse=True)
+
+
+def run_from_id(run_id: str | None) -> RunDir | None:
+    """The run named by an id from the URL or a form, or None after showing 'no such run'."""
+    if not run_id:
+        return None
+    try:
+        return resolve_run(runs_dir(), run_id)
+    except NoSuchRun as e:
+        st.warning(f"{e}. Pick a run from the list.")
+        return None
+
+
+def fmt_acc(value) -> str:
+    return "–" if value is None else f"{value:.2%}"
+
+
+def fmt_duration(seconds) -> str:
+    if seconds is None or seconds != seconds:
+        return "–"
+    seconds = int(round(seconds))
+    m, s = divmod(seconds, 60)
+    h, m = divmod(m, 60)
+    return f"{h}h {m:02d}m" if h else (f"{m}m {s:02d}s" if m else f"{s}s")
+
+
+def run_label(r: RunSummary) -> str:
+    return (f"{r.variant} · {r.labels} labels · {r.preset} · seed {r.seed} · "
+            f"{fmt_acc(r.test_acc)}  ({r.id})")
+
+
+def runs_table_rows(summaries: list[RunSummary]) -> list[dict]:
+    return [{"run": r.id, "labels": r.labels, "variant": r.variant, "preset": r.preset,
+             "state": r.state,
+             "step": (f"{r.step} ({fmt_duration(r.max_seconds)} budget)" if r.max_seconds
+                      else f"{r.step}/{r.total_steps}"),
+             "test acc": None if r.test_acc is None else round(100 * r.test_acc, 2),
+             "elapsed": fmt_duration(r.elapsed_s)} for r in summaries]
+
+
+def runs_table(summaries: list[RunSummary]) -> None:
+    st.dataframe(runs_table_rows(summaries), hide_index=True,
+                 column_config={"test acc": st.column_config.NumberColumn(format="%.2f%%")})
