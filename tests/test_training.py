@@ -11,9 +11,9 @@ import pytest
 from sgan_core.rundir import RunDir, list_run_dirs
 from sgan_core.variants import VARIANTS
 
-pytestmark = pytest.mark.slow
-
 from conftest import ROOT, cli
+
+pytestmark = pytest.mark.slow
 
 
 def only_run(runs_dir) -> RunDir:
