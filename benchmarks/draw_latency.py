@@ -13,32 +13,24 @@ import argparse
 import statistics
 import tempfile
 
-from sgan_ui.testing import (
-    ONE,
-    WATCH_PREDICTIONS,
-    ZERO,
-    clear_canvas,
-    draw_and_read,
-    open_page,
-    start_streamlit,
-)
+from sgan_ui import testing as driver
 
 
 def measure(url: str, strokes: int) -> list[tuple[str, str, float]]:
     from playwright.sync_api import sync_playwright
     results = []
     with sync_playwright() as pw:
-        browser, page = open_page(pw)
+        browser, page = driver.open_page(pw)
         page.goto(f"{url}/Draw")
         page.get_by_text("Draw a digit on the canvas").wait_for()
-        page.evaluate(WATCH_PREDICTIONS)
+        page.evaluate(driver.WATCH_PREDICTIONS)
         for i in range(strokes + 1):  # the first stroke warms the page up and is not counted
-            drawn, points = ("1", ONE) if i % 2 == 0 else ("0", ZERO)
-            digit, ms = draw_and_read(page, points)
+            drawn, points = ("1", driver.ONE) if i % 2 == 0 else ("0", driver.ZERO)
+            digit, ms = driver.draw_and_read(page, points)
             if i:
                 results.append((drawn, digit, ms))
                 print(f"stroke {i:2d}: drew {drawn}, read {digit}, {ms:4.0f} ms", flush=True)
-            clear_canvas(page)
+            driver.clear_canvas(page)
         browser.close()
     return results
 
@@ -50,7 +42,7 @@ def main():
                                        "model is used)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as empty:
-        proc, url = start_streamlit(args.runs_dir or empty)
+        proc, url = driver.start_streamlit(args.runs_dir or empty)
         try:
             results = measure(url, args.strokes)
         finally:
