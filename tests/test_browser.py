@@ -8,6 +8,7 @@ import os
 import re
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -66,6 +67,21 @@ def test_home_page_shows_the_sgan_diagram(server, page, tmp_path):
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
     box = img.bounding_box()
     assert box["width"] > 500 and box["height"] > 150, box
+
+
+def test_sidebar_navigation_reaches_every_page(server, page, tmp_path):
+    page.goto(server(tmp_path / "runs"))
+    page.get_by_role("heading", name="SGAN Lab").wait_for()
+    nav = page.locator('[data-testid="stSidebarNav"] a')
+    for i, (title, heading) in enumerate([("Home", "SGAN Lab"),
+                                          ("Train", "Train a semi-supervised GAN"),
+                                          ("Compare", "Compare runs"),
+                                          ("Draw", "Draw a digit")]):
+        assert nav.nth(i).inner_text().endswith(title)
+        nav.nth(i).click()
+        page.get_by_role("heading", name=heading).wait_for()
+        assert urlparse(page.url).path == ("/" if title == "Home" else f"/{title}")
+        assert page.locator('[data-testid="stException"]').count() == 0
 
 
 def test_train_page_live_run_survives_reload(server, page, tmp_path):
