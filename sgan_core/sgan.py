@@ -53,8 +53,6 @@ class SGAN:
         self.opt_g = self._optimizer(cfg.lr_g, self.G) if self.G is not None else None
         self.fixed_z = np.random.default_rng(FIXED_Z_SEED).standard_normal(
             (100, cfg.latent_dim)).astype(np.float32)
-        self._step = tf.function(self._fused_step)
-        self._class_logits = tf.function(lambda x: self.D_eval(x, training=False)[1])
 
     def _optimizer(self, lr, model):
         opt = keras.optimizers.Adam(LinearDecay(lr, self.progress, self.cfg.lr_decay_start),
@@ -62,12 +60,10 @@ class SGAN:
         opt.build(model.trainable_variables)
         return opt
 
-    def train_step(self, batch, progress: float) -> dict[str, float]:
-        """One update of D and G on `batch` (a batches.Batch); progress (0..1) drives the lr."""
-        self.progress.assign(progress)
-        return {k: float(v) for k, v in self._step(*batch).items()}
-
-    def _fused_step(self, x_lab, y_lab, x_unl, z, x_unl_clean):
+    @tf.function
+    def train_step(self, x_lab, y_lab, x_unl, z, x_unl_clean):
+        """One update of D and G on a batch (the fields of a batches.Batch): a dict of metrics.
+        The learning rates follow `self.progress` (0..1), which the caller sets."""
         cfg, v = self.cfg, self.variant
         n_lab, n_unl = tf.shape(x_lab)[0], tf.shape(x_unl)[0]
         with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
@@ -117,9 +113,13 @@ class SGAN:
         for i in range(0, len(x), chunk):
             if should_abort():
                 return None
-            raw = self._class_logits(x[i:i + chunk]).numpy()
+            raw = self.class_logits(x[i:i + chunk]).numpy()
             correct += int((raw[:, :10].argmax(-1) == y[i:i + chunk]).sum())
         return correct / len(x)
+
+    @tf.function
+    def class_logits(self, x):
+        return self.D_eval(x, training=False)[1]
 
     def generate(self, z=None) -> np.ndarray:
         """Generated images for z (default: the fixed latent vectors of the sample grids)."""

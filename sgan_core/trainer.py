@@ -167,7 +167,10 @@ class Trainer:
             if self.should_stop():
                 reason = "stopped"
                 break
-            metrics = self.train_step()
+            self.sgan.progress.assign(self.run_progress())
+            metrics = {k: float(v) for k, v in self.sgan.train_step(*self.batches.next()).items()}
+            self.step += 1
+            self._fail_if_diverged(metrics)
             last = self.step >= cfg.steps or self.out_of_time()
             for hook in hooks:
                 hook.after_step(metrics, last)
@@ -180,16 +183,13 @@ class Trainer:
                                 test_acc=log.test_acc, message=self._end_message(reason),
                                 finished_at=time.time())
 
-    def train_step(self) -> dict:
-        metrics = self.sgan.train_step(self.batches.next(), self.run_progress())
-        self.step += 1
+    def _fail_if_diverged(self, metrics: dict) -> None:
         bad = [k for k, val in metrics.items() if not math.isfinite(val)]
         if bad:
             msg = (f"training diverged: {', '.join(bad)} became NaN or infinite at step "
                    f"{self.step}")
             self.run.write_status(state="failed", message=msg, step=self.step - 1)
             raise TrainingFailed(msg)
-        return metrics
 
     def evaluate(self, should_abort=lambda: False) -> float | None:
         return self.sgan.accuracy(self.x_test, self.y_test, should_abort=should_abort)

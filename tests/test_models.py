@@ -90,7 +90,7 @@ def test_one_step_changes_both_networks(variant, small_mnist, runs_dir):
     sgan = trainer.sgan
     d_before = [w.copy() for w in sgan.D.get_weights()]
     g_before = [w.copy() for w in sgan.G.get_weights()] if sgan.G else []
-    metrics = sgan.train_step(trainer.batches.next(), progress=0.0)
+    metrics = {k: float(v) for k, v in sgan.train_step(*trainer.batches.next()).items()}
     assert set(metrics) == {"loss_sup", "loss_d_real", "loss_d_fake", "loss_g", "train_acc"}
     assert all(np.isfinite(v) for v in metrics.values())
     assert any(not np.array_equal(a, b) for a, b in zip(d_before, sgan.D.get_weights()))

@@ -84,6 +84,8 @@ def test_kill_at_any_moment_then_resume(small_mnist, runs_dir):
     steps = [row["step"] for row in run.read_metrics()]
     assert steps == sorted(set(steps)), "duplicated or reordered metric rows"
     assert steps[-1] == 400 and set(range(50, 401, 50)) <= set(steps), "lost metric rows"
+    # a grid every 100 steps (fast), the final step's included although it is one of them
+    assert [step for step, _ in run.sample_files()] == [0, 100, 200, 300, 400]
 
 
 def test_stop_request_is_honoured_and_resumable(small_mnist, runs_dir):
