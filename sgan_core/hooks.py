@@ -1,0 +1,114 @@
+"""The training loop's hooks: each writes one kind of file of the run directory (see rundir.py).
+
+A hook is called after every step, with last=True on the final one, and once when training
+ends, however it ends; the trainer is passed in and read, never changed.
+"""
+from __future__ import annotations
+
+import time
+
+from .grids import grid_image, png_bytes
+from .rundir import atomic_write_bytes
+
+HEARTBEAT_EVERY_S = 1.0
+
+
+class Hook:
+    """Called after every training step (last=True on the final one) and once at the end."""
+
+    def __init__(self, trainer):
+        self.t = trainer
+
+    def after_step(self, metrics: dict, last: bool) -> None:
+        pass
+
+    def at_end(self) -> None:
+        pass
+
+
+class MetricsLog(Hook):
+    """metrics.jsonl: the mean of each metric since the last row, every log_every steps, with
+    the test accuracy every eval_every steps and at the last step."""
+
+    def __init__(self, trainer):
+        super().__init__(trainer)
+        self.sums, self.n = {}, 0
+        self.test_acc = trainer.run.read_status().get("test_acc")
+
+    def after_step(self, metrics: dict, last: bool) -> None:
+        cfg, step = self.t.cfg, self.t.step
+        for k, val in metrics.items():
+            self.sums[k] = self.sums.get(k, 0.0) + val
+        self.n += 1
+        at_eval = step % cfg.eval_every == 0 or last
+        if step % cfg.log_every == 0 or at_eval:
+            row = self._row()
+            if at_eval:  # a stop request may cut an evaluation short, except the final one
+                acc = self.t.evaluate(lambda: not last and self.t.should_stop())
+                if acc is not None:
+                    row["test_acc"] = self.test_acc = acc
+            self.t.run.append_metrics([row])
+
+    def at_end(self) -> None:
+        if self.n:  # stopped between two rows: keep the means of the steps since the last one
+            self.t.run.append_metrics([self._row()])
+
+    def _row(self) -> dict:
+        row = {"step": self.t.step, "elapsed_s": round(self.t.elapsed(), 3)}
+        row.update({k: s / self.n for k, s in self.sums.items()})
+        self.sums, self.n = {}, 0
+        return row
+
+
+class SampleGrids(Hook):
+    """samples/step_XXXXXX.png: the generator on fixed latent vectors, at step 0, every
+    sample_every steps and at the final step."""
+
+    def __init__(self, trainer):
+        super().__init__(trainer)
+        self.saved_at = None
+        if trainer.step == 0:
+            self._save()
+
+    def after_step(self, metrics: dict, last: bool) -> None:
+        if not last and self.t.step % self.t.cfg.sample_every == 0:
+            self._save()
+
+    def at_end(self) -> None:
+        self._save()
+
+    def _save(self) -> None:
+        if self.t.sgan.G is None or self.saved_at == self.t.step:
+            return
+        self.saved_at = self.t.step
+        img = grid_image(self.t.sgan.generate(), 10, self.t.cfg.input_range)
+        atomic_write_bytes(self.t.run.samples_dir / f"step_{self.t.step:06d}.png", png_bytes(img))
+
+
+class Checkpoints(Hook):
+    """ckpt/state.npz and the exported models, every checkpoint_every steps and at the end."""
+
+    def after_step(self, metrics: dict, last: bool) -> None:
+        if not last and self.t.step % self.t.cfg.checkpoint_every == 0:
+            self.t.save_checkpoint()
+
+    def at_end(self) -> None:
+        self.t.save_checkpoint()
+
+
+class Heartbeat(Hook):
+    """status.json's step, time and accuracy about once a second (and the CLI's progress bar)."""
+
+    def __init__(self, trainer, metrics_log: MetricsLog, progress=None):
+        super().__init__(trainer)
+        self.log, self.progress, self.last_beat = metrics_log, progress, 0.0
+
+    def after_step(self, metrics: dict, last: bool) -> None:
+        now = time.perf_counter()
+        if last or now - self.last_beat < HEARTBEAT_EVERY_S:
+            return
+        self.last_beat = now
+        t = self.t
+        t.run.write_status(step=t.step, elapsed_s=t.elapsed(), test_acc=self.log.test_acc)
+        if self.progress:
+            self.progress(t.step, t.cfg.steps, self.log.test_acc)
