@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .variants import VARIANTS, Variant
 
+GENERATORS = ("mlp", "dcgan")
 MIN_LABELS, MAX_LABELS = 10, 60000
 TUPLE_FIELDS = ("input_range", "cnn_filters")  # lists in config.json, tuples in RunConfig
 
@@ -32,7 +33,9 @@ class RunConfig:
     lr_g: float = 2e-3
     beta_1: float = 0.5
     lr_decay_start: float = 1.0       # fraction of steps after which the lr decays linearly to 0
+    generator: str = "mlp"            # "mlp" (two dense layers) or "dcgan" (transposed convs)
     generator_loss: str = "feature_matching"   # or "nonsat" (non-saturating GAN loss)
+    nonsat_weight: float = 0.0        # feature matching plus this much of the non-saturating loss
     input_noise: float = 0.3          # Gaussian noise std at the discriminator's input (mlp, cnn)
     hidden_noise: float = 0.5         # Gaussian noise std after each hidden layer (mlp)
     unsup_weight: float = 1.0
@@ -80,7 +83,11 @@ PRESETS: dict[str, dict] = {
     # Time-to-accuracy on a 2-core CPU (about 120 s): a narrow strided CNN discriminator,
     # feature matching, self-training on unlabeled images the EMA model is sure of (teacher on
     # the image, student on a randomly rotated, scaled and shifted copy), EMA evaluation.
+    # A small DCGAN generator whose loss adds a tenth of the non-saturating loss to feature
+    # matching: its digits are read as digits (benchmarks/samples.py), and the classifier
+    # did not suffer (benchmarks/RESULTS.md, 2026-12-01).
     "fast": dict(arch="cnn", steps=1100, lr_d=3e-3, lr_g=3e-3, lr_decay_start=0.4,
+                 generator="dcgan", nonsat_weight=0.1,
                  pseudo_weight=1.0, augment_unlabeled=True, strong_augment=True,
                  ema_decay=0.995, eval_every=100, sample_every=100, checkpoint_every=300),
     # The same recipe trained much longer at a constant, halved learning rate: runs whose rate
@@ -144,6 +151,9 @@ def make_config(preset: str = "fast", **overrides) -> RunConfig:
     values["preset"] = preset
     cfg = RunConfig(**values)
     cfg.labels = parse_labels(cfg.labels)
+    if cfg.generator not in GENERATORS:
+        raise ConfigError(f"unknown generator {cfg.generator!r}; choose one of "
+                          f"{', '.join(GENERATORS)}")
     if cfg.variant not in VARIANTS:
         raise ConfigError(f"unknown variant {cfg.variant!r}; choose one of {', '.join(VARIANTS)}")
     if cfg.steps < 1:

@@ -89,6 +89,8 @@ class SGAN:
                         raw_unl, raw_teacher, cfg.pseudo_threshold)
                 if cfg.generator_loss == "feature_matching":
                     loss_g = losses.feature_matching_loss(f_unl, f_fake)
+                    if cfg.nonsat_weight:
+                        loss_g += cfg.nonsat_weight * losses.generator_nonsat_loss(v, raw_fake)
                 else:
                     loss_g = losses.generator_nonsat_loss(v, raw_fake)
         d_vars = self.D.trainable_variables

@@ -30,6 +30,7 @@ def test_configs_of_older_runs_load_without_their_removed_options():
 @pytest.mark.parametrize("overrides, message", [
     (dict(labels=5), "at least one image per digit"),
     (dict(variant="nope"), "unknown variant 'nope'"),
+    (dict(generator="big"), "unknown generator 'big'"),
     (dict(steps=0), "steps must be at least 1"),
     (dict(batch_size=1), "batch size must be at least 2"),
     (dict(max_seconds=-1.0), "max seconds must be positive"),

@@ -102,6 +102,17 @@ def test_one_step_changes_both_networks(variant, small_mnist, runs_dir):
         assert sum(changed) >= len(sgan.G.trainable_variables)
 
 
+@pytest.mark.parametrize("preset", ["fast", "best", "seed"])
+def test_each_presets_generator_makes_images_in_the_input_range(preset):
+    cfg = make_config(preset)
+    g = build_generator(cfg)
+    x = g(np.random.default_rng(0).standard_normal((3, cfg.latent_dim)).astype(np.float32),
+          training=False).numpy()
+    assert x.shape == (3, 28, 28, 1) and x.min() >= -1.0 and x.max() <= 1.0
+    conv = any("conv2d_transpose" in layer.name for layer in g.layers)
+    assert conv == (cfg.generator == "dcgan" or cfg.arch == "conv")
+
+
 def test_cnn_width_comes_from_the_config_and_survives_config_json():
     cfg = make_config("fast", variant="shared", cnn_filters=(8, 16, 24))
     again = RunConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
