@@ -18,6 +18,7 @@ from sgan_core.rundir import ACTIVE_STATES
 from sgan_core.variants import VARIANTS, is_gan_variant
 from sgan_ui.common import fmt_acc, fmt_duration, run_from_id, run_label, runs, runs_dir, runs_table
 
+st.set_page_config(layout="wide")  # also when Streamlit runs this page without app.py
 st.title("Train a semi-supervised GAN")
 st.caption("One training runs at a time on this machine's 2 CPU cores; further starts wait in a "
            "queue. Training runs in its own process: closing or refreshing the browser, or "

@@ -14,6 +14,7 @@ from sgan_core.rundir import RunDir
 from sgan_core.tables import accuracy_table
 from sgan_ui.common import fmt_acc, run_label, runs, runs_dir
 
+st.set_page_config(layout="wide")  # also when Streamlit runs this page without app.py
 st.title("Compare runs")
 
 

@@ -16,6 +16,7 @@ from sgan_core.rundir import RunDir, RunSummary
 from sgan_ui.common import fmt_acc, run_from_id, run_label, runs
 from sgan_ui.fast_canvas import st_canvas
 
+st.set_page_config(layout="wide")  # also when Streamlit runs this page without app.py
 st.title("Draw a digit")
 
 SHIPPED = "shipped demo model"

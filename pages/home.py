@@ -37,6 +37,7 @@ DIAGRAM = """
 </svg>
 """
 
+st.set_page_config(layout="wide")  # also when Streamlit runs this page without app.py
 st.title("SGAN Lab")
 st.markdown(
     "**Learn to read handwritten digits from a handful of labels.** A semi-supervised GAN "
