@@ -17,6 +17,7 @@ import tensorflow as tf
 from . import losses, models
 from .config import RunConfig
 from .rundir import RunDir
+from .variants import N_CLASSES
 
 FIXED_Z_SEED = 12345  # the latent vectors of every sample grid of every run
 
@@ -115,12 +116,13 @@ class SGAN:
         for i in range(0, len(x), chunk):
             if should_abort():
                 return None
-            raw = self.class_logits(x[i:i + chunk]).numpy()
-            correct += int((raw[:, :10].argmax(-1) == y[i:i + chunk]).sum())
+            raw = self.raw_logits(x[i:i + chunk]).numpy()
+            correct += int((raw[:, :N_CLASSES].argmax(-1) == y[i:i + chunk]).sum())
         return correct / len(x)
 
     @tf.function
-    def class_logits(self, x):
+    def raw_logits(self, x):
+        """The weight-averaged discriminator's raw logits (see variants.py)."""
         return self.D_eval(x, training=False)[1]
 
     def generate(self, z=None) -> np.ndarray:
