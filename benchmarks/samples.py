@@ -25,6 +25,7 @@ import numpy as np
 from sgan_core.config import RunConfig
 from sgan_core.data import load_mnist
 from sgan_core.grids import to_uint8
+from sgan_core.models import generator_input
 from sgan_core.rundir import RunDir
 
 CACHE = Path(os.environ.get("SGAN_CACHE", Path.home() / ".cache" / "sgan_lab"))
@@ -65,7 +66,7 @@ def generated_digits(run: RunDir, n: int, seed: int = 0) -> np.ndarray:
     cfg = RunConfig.from_dict(run.read_config())
     generator = keras.saving.load_model(run.generator_path, safe_mode=True, compile=False)
     z = np.random.default_rng(seed).standard_normal((n, cfg.latent_dim)).astype(np.float32)
-    images = generator.predict(z, batch_size=500, verbose=0)
+    images = generator.predict(generator_input(cfg, z), batch_size=500, verbose=0)
     return to_uint8(images, cfg.input_range).reshape(n, 28, 28)
 
 

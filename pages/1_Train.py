@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from sgan_core import launcher
-from sgan_core.charts import accuracy_figure, losses_figure
+from sgan_core.charts import X_TITLES, accuracy_figure, losses_figure
 from sgan_core.config import (
     PRESET_HELP,
     PRESET_MINUTES,
@@ -16,9 +16,20 @@ from sgan_core.config import (
 from sgan_core.grids import gif_bytes
 from sgan_core.rundir import ACTIVE_STATES
 from sgan_core.variants import VARIANTS, is_gan_variant
-from sgan_ui.common import fmt_acc, fmt_duration, run_from_id, run_label, runs, runs_dir, runs_table
+from sgan_ui.common import (
+    fmt_acc,
+    fmt_duration,
+    phone_layout,
+    run_from_id,
+    run_label,
+    runs,
+    runs_dir,
+    runs_table,
+)
+from sgan_ui.navigation import through_app
 
-st.set_page_config(layout="wide")  # also when Streamlit runs this page without app.py
+through_app()
+phone_layout()
 st.title("Train a semi-supervised GAN")
 st.caption("One training runs at a time on this machine's 2 CPU cores; further starts wait in a "
            "queue. Training runs in its own process: closing or refreshing the browser, or "
@@ -99,7 +110,7 @@ def progress_block(run, status, rows):
         fraction = min(1.0, step / total)
         text = f"{state} · step {step} / {total}"
     st.progress(fraction, text=text)
-    c = st.columns(4)
+    c = st.container(key="train_metrics").columns(4)
     c[0].metric("Test accuracy", fmt_acc(status.get("test_acc")))
     c[1].metric("Steps / s", f"{rate:.1f}" if rate else "–")
     c[2].metric("Elapsed", fmt_duration(status.get("elapsed_s")))
@@ -112,15 +123,31 @@ def progress_block(run, status, rows):
         st.info("Queued: it starts when the run before it ends.")
 
 
-def charts_block(rows):
-    smoothing = st.slider("Smoothing", 0.0, 0.99, 0.6, 0.01, key="smoothing",
-                          help="Exponential moving average of the loss and batch-accuracy curves.")
+@st.cache_resource(max_entries=32, show_spinner=False)
+def figures(run_path: str, n_rows: int, last_row: str, smoothing: float, x: str, _rows):
+    """Both charts of a run, built once per new metrics row and shared by every viewer."""
+    return losses_figure(_rows, smoothing, x), accuracy_figure(_rows, smoothing, x)
+
+
+def charts_block(run, rows):
+    c0, c1 = st.columns([3, 2], vertical_alignment="bottom")
+    smoothing = c0.slider("Smoothing", 0.0, 0.99, 0.6, 0.01, key="smoothing",
+                          help="Exponential moving average of the loss and batch-accuracy "
+                               "curves.")
+    x = c1.segmented_control("X axis", list(X_TITLES), format_func=X_TITLES.get,
+                             default="step", key="x_axis") or "step"
+    losses, accuracy = figures(str(run.path), len(rows), repr(rows[-1]) if rows else "",
+                               smoothing, x, rows)
     c1, c2 = st.columns(2)
-    c1.plotly_chart(losses_figure(rows, smoothing), key="losses")
-    c2.plotly_chart(accuracy_figure(rows, smoothing), key="accuracy")
+    c1.plotly_chart(losses, key="losses")
+    c2.plotly_chart(accuracy, key="accuracy")
 
 
-def samples_block(run):
+def _number(value) -> float:
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+def samples_block(run, cfg):
     grids = run.sample_files()
     if not grids:
         st.caption("No generated digits yet.")
@@ -132,12 +159,15 @@ def samples_block(run):
         choice = steps[-1]
         if len(steps) > 1 and not follow:
             choice = st.select_slider("Step", steps, value=steps[-1], key="grid_step")
-        st.download_button("Download all grids as GIF", gif_bytes([p for _, p in grids]),
+        # built only when clicked: encoding every grid on each live refresh cost the most
+        st.download_button("Download all grids as GIF", lambda: gif_bytes([p for _, p in grids]),
                            file_name=f"{run.id}.gif", mime="image/gif")
-    with c1:
+    with c1.container(key="sample_grid"):
+        asked = ("each column asks the generator for one digit, 0 to 9 from the left; "
+                 if _number(cfg.get("class_weight")) > 0 else "")
         st.image(str(dict(grids)[choice]), width=420,
-                 caption=f"Generated digits at step {choice} (the same 100 latent vectors in "
-                         "every grid)")
+                 caption=f"Generated digits at step {choice} ({asked}the same 100 latent "
+                         "vectors in every grid)")
 
 
 def actions_block(run, status):
@@ -169,9 +199,9 @@ def live_view(run_id):
     cfg = run.read_config()
     progress_block(run, status, rows)
     actions_block(run, status)
-    charts_block(rows)
+    charts_block(run, rows)
     if is_gan_variant(cfg.get("variant")):
-        samples_block(run)
+        samples_block(run, cfg)
     if status.get("state") not in ACTIVE_STATES and st.session_state.get("_live"):
         st.session_state["_live"] = False
         st.rerun()  # leave the polling fragment once training has ended
@@ -188,8 +218,13 @@ if not ids:
     st.info("No runs yet. Open **New run** above, choose settings and press **Start training**.")
 else:
     labels = {r.id: run_label(r) for r in all_runs}
-    run_id = st.selectbox("Run", ids, index=ids.index(wanted) if wanted else 0,
-                          format_func=labels.get)
+    # the URL decides (a run just started or queued, a link, Back); a deleted run's id falls
+    # back to the newest run
+    st.session_state["run_pick"] = wanted or (
+        st.session_state.get("run_pick") if st.session_state.get("run_pick") in ids else ids[0])
+    run_id = st.selectbox("Run", ids, key="run_pick", format_func=labels.get,
+                          on_change=lambda: st.query_params.update(
+                              run=st.session_state["run_pick"]))
     if run_id != st.query_params.get("run"):
         st.query_params["run"] = run_id
     active = next(r for r in all_runs if r.id == run_id).active

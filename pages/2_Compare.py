@@ -10,30 +10,43 @@ import streamlit as st
 from sgan_core import committee, demo
 from sgan_core.charts import compare_figure
 from sgan_core.predict import model_version
-from sgan_core.rundir import RunDir
+from sgan_core.rundir import ACTIVE_STATES, RunDir
 from sgan_core.tables import accuracy_table
-from sgan_ui.common import fmt_acc, run_label, runs, runs_dir
+from sgan_ui.common import fmt_acc, phone_layout, run_label, runs, runs_dir
+from sgan_ui.navigation import through_app
 
-st.set_page_config(layout="wide")  # also when Streamlit runs this page without app.py
+through_app()
+phone_layout()
 st.title("Compare runs")
 
 
-@st.fragment(run_every=2.0)
-def demo_block():
-    state = demo.read(runs_dir())
-    runs_now = demo.demo_runs(runs_dir(), state)
+def demo_view():
+    runs_now = demo.demo_runs(runs_dir(), demo.read(runs_dir()))
     if not runs_now:
         return
+    chart, digits = st.columns([2, 1], vertical_alignment="center")
     curves = {f"{r.read_config().get('variant')} ({r.id})": r.read_metrics() for r in runs_now}
-    st.plotly_chart(compare_figure(curves, x="elapsed_s"), key="demo_chart")
+    chart.plotly_chart(compare_figure(curves, x="elapsed_s"), key="demo_chart")
+    gan = demo.gan_run(runs_now)
+    grids = gan.sample_files() if gan else []
+    if grids:
+        step, path = grids[-1]
+        digits.image(str(path), width="stretch",
+                     caption=f"What the GAN's generator draws at step {step}: each column "
+                             "asks it for one digit, 0 to 9.")
     sentence = demo.sentence(runs_now)
+    statuses = [r.effective_status() for r in runs_now]
     if sentence:
         st.success(sentence)
     else:
-        steps = ", ".join(f"{r.read_config().get('variant')}: {r.effective_status().get('state')}"
-                          f" {r.read_status().get('step', 0)}/{r.read_status().get('total_steps')}"
-                          for r in runs_now)
-        st.info(f"Demo training ({steps}). The curves update by themselves.")
+        progress = ", ".join(f"{r.read_config().get('variant')} {s.get('state')} "
+                             f"({s.get('elapsed_s') or 0:.0f} s)"
+                             for r, s in zip(runs_now, statuses))
+        st.info(f"Demo training: {progress}. The curves update by themselves.")
+    if not any(s.get("state") in ACTIVE_STATES for s in statuses) and \
+            st.session_state.get("_demo_live"):
+        st.session_state["_demo_live"] = False
+        st.rerun()  # leave the polling fragment once the demo has ended
 
 
 with st.container(border=True):
@@ -41,12 +54,16 @@ with st.container(border=True):
     st.markdown(
         f"One click trains a semi-supervised GAN (`{demo.GAN_VARIANT}`, preset `fast`) and the "
         "supervised-only baseline on **the same 100 labeled images** (0.17% of the training "
-        f"set) for {demo.SECONDS:g} seconds each, one after the other, then overlays their test "
-        "accuracy.")
+        f"set), side by side on one CPU core each for {demo.SECONDS:g} seconds, and overlays "
+        "their test accuracy. The GAN also learns from the 60,000 training images without "
+        "their labels.")
     if st.button("Run the demo", type="primary", icon=":material/play_arrow:"):
         demo.start(runs_dir())
         st.rerun()
-    demo_block()
+    live = any(r.effective_status().get("state") in ACTIVE_STATES
+               for r in demo.demo_runs(runs_dir(), demo.read(runs_dir())))
+    st.session_state["_demo_live"] = live
+    st.fragment(run_every=2.0 if live else None)(demo_view)()
 
 all_runs = [r for r in runs() if r.test_acc is not None]
 st.subheader("Test accuracy over training")
@@ -63,8 +80,9 @@ if chosen:
     st.plotly_chart(compare_figure(curves, x=x_axis), key="compare_chart")
 
 st.subheader("Final test accuracy by label budget and variant")
-st.caption("Mean over seeds of each run's last evaluation (the final, weight-averaged model; "
-           "never the best score seen). Cells show mean and run count.")
+st.caption("Finished runs only, one row per label budget, preset and length: the mean over "
+           "runs (seeds) of each run's final test accuracy (the weight-averaged model at its "
+           "last step, never the best score seen), ± the standard deviation, and n runs.")
 table = accuracy_table(all_runs)
 st.dataframe(table["rows"], hide_index=True)
 

@@ -13,10 +13,12 @@ from sgan_core.charts import probabilities_figure
 from sgan_core.committee import CommitteeModel
 from sgan_core.predict import SHIPPED_MODEL_DIR, RunModel, model_version
 from sgan_core.rundir import RunDir, RunSummary
-from sgan_ui.common import fmt_acc, run_from_id, run_label, runs
+from sgan_ui.common import fmt_acc, phone_layout, run_from_id, run_label, runs
 from sgan_ui.fast_canvas import st_canvas
+from sgan_ui.navigation import through_app
 
-st.set_page_config(layout="wide")  # also when Streamlit runs this page without app.py
+through_app()
+phone_layout()
 st.title("Draw a digit")
 
 SHIPPED = "shipped demo model"
@@ -40,19 +42,26 @@ def load_model(path: str, version: float) -> RunModel:
     return model
 
 
+def _accuracy(r: RunSummary) -> float:
+    return float(r.test_acc) if isinstance(r.test_acc, (int, float)) else 0.0
+
+
 def usable_runs() -> list[RunSummary]:
     """Every run with a classifier, best finished run first."""
     usable = [r for r in runs() if r.has_classifier]
-    usable.sort(key=lambda r: (r.state != "finished", -(r.test_acc or 0)))
+    usable.sort(key=lambda r: (r.state != "finished", -_accuracy(r)))
     return usable
 
 
 def model_choices(usable: list[RunSummary]) -> dict[str, str]:
-    """Label -> run directory of every run with a classifier, best finished run first."""
-    choices = {run_label(r): r.id for r in usable}
-    if RunDir(SHIPPED_MODEL_DIR).classifier_path.is_file():
-        choices[SHIPPED] = SHIPPED
-    return choices
+    """Label -> run id of every run with a classifier, the shipped model among them; first the
+    most accurate finished model, so a weak local run never hides the shipped 99% one."""
+    shipped = RunDir(SHIPPED_MODEL_DIR)
+    ranked = [(r, run_label(r), r.id) for r in usable]
+    if shipped.classifier_path.is_file():
+        ranked.append((shipped.summary(), SHIPPED, SHIPPED))
+    ranked.sort(key=lambda t: (t[0].state != "finished", -_accuracy(t[0])))
+    return {label: run_id for _, label, run_id in ranked}
 
 
 usable = usable_runs()  # read once per page run: each run's files are opened
@@ -61,6 +70,13 @@ if not choices:
     st.error("No trained model yet, and the shipped demo model is missing.")
     st.markdown("[Train a model on the Train page](Train)")
     st.stop()
+
+
+def clear_marker(clears: int) -> dict:
+    """An invisible, empty object that the emptied canvas holds: it makes the drawing after each
+    Clear differ from the one before, even when the same stroke is drawn again."""
+    return {"type": "rect", "left": clears, "top": 0, "width": 0, "height": 0, "opacity": 0,
+            "fill": "", "stroke": "", "strokeWidth": 0, "selectable": False, "evented": False}
 
 
 def clear_canvas():
@@ -91,12 +107,15 @@ def draw_and_predict(members: list[RunDir], width: int):
     outside, so a stroke redraws as little as possible."""
     left, right = st.columns([1, 1], gap="large")
     with left:
+        # on a phone the columns stack: the answer also shows here, above the canvas, so it
+        # is on screen after every stroke (hidden on wider screens, see PHONE_CSS)
+        phone_prediction = st.container(key="phone_prediction")
         clears = st.session_state.get("canvas_clears", 0)
         # a new initial drawing (the counter makes it new) empties the same canvas in place
         canvas = st_canvas(stroke_width=width, stroke_color="#FFFFFF",
                            background_color="#000000", height=280, width=280,
                            drawing_mode="freedraw", return_image_data=True,
-                           initial_drawing={"objects": [], "sgan_clears": clears} if clears
+                           initial_drawing={"objects": [clear_marker(clears)]} if clears
                            else None, key="canvas")
     with right:
         model = model_for(members)
@@ -109,6 +128,11 @@ def draw_and_predict(members: list[RunDir], width: int):
         else:
             st.caption(f"Model: {model.cfg.variant} · {model.cfg.labels} labels · "
                        f"{model.cfg.preset} preset · {model.run.id}")
+    if prediction is None:
+        phone_prediction.caption("Draw a digit below: its reading shows here.")
+    else:
+        p = prediction.probabilities[prediction.digit]
+        phone_prediction.markdown(f"Reads **{prediction.digit}**, {p:.0%} confident")
 
 
 def show_members(model: CommitteeModel, drawn: bool):
@@ -171,7 +195,8 @@ if others:
     members += [r for r in (run_from_id(others[label]) for label in extra) if r is not None]
 controls, _ = st.columns([1, 1], gap="large")
 with controls:
-    st.caption("Draw one digit, large, in the middle. White ink on black, like MNIST.")
+    st.container(key="draw_hint").caption(
+        "Draw one digit, large, in the middle. White ink on black, like MNIST.")
     slider_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
     width = slider_col.slider("Stroke width", 8, 40, 22)
     button_col.button("Clear", icon=":material/ink_eraser:", on_click=clear_canvas,

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sgan_ui.common import fmt_acc, runs, runs_table
+from sgan_ui.common import fmt_acc, phone_layout, runs, runs_table
+from sgan_ui.navigation import through_app
 
 DIAGRAM = """
 <svg width="760" height="250" viewBox="0 0 760 250" xmlns="http://www.w3.org/2000/svg"
@@ -37,7 +38,40 @@ DIAGRAM = """
 </svg>
 """
 
-st.set_page_config(layout="wide")  # also when Streamlit runs this page without app.py
+DIAGRAM_TALL = """
+<svg width="360" height="330" viewBox="0 0 360 330" xmlns="http://www.w3.org/2000/svg"
+     font-family="sans-serif" font-size="14" role="img" aria-label="SGAN diagram">
+  <defs><marker id="b" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7"
+    orient="auto"><path d="M0,0L10,5L0,10z" fill="#555"/></marker></defs>
+  <rect x="4" y="4" width="112" height="52" rx="8" fill="#d8ecf3" stroke="#3a7ca5"/>
+  <text x="60" y="26" text-anchor="middle">Labeled</text>
+  <text x="60" y="44" text-anchor="middle" font-size="12">e.g. 100</text>
+  <rect x="124" y="4" width="112" height="52" rx="8" fill="#e6f2e6" stroke="#4c9a4c"/>
+  <text x="180" y="26" text-anchor="middle">Unlabeled</text>
+  <text x="180" y="44" text-anchor="middle" font-size="12">all 60,000</text>
+  <rect x="244" y="4" width="112" height="52" rx="8" fill="#f8e3da" stroke="#e4572e"/>
+  <text x="300" y="26" text-anchor="middle">Generator</text>
+  <text x="300" y="44" text-anchor="middle" font-size="12">fake digits</text>
+  <line x1="60" y1="56" x2="140" y2="122" stroke="#555" marker-end="url(#b)"/>
+  <line x1="180" y1="56" x2="180" y2="120" stroke="#555" marker-end="url(#b)"/>
+  <line x1="300" y1="56" x2="220" y2="122" stroke="#555" marker-end="url(#b)"/>
+  <rect x="80" y="124" width="200" height="72" rx="10" fill="#fff6d6" stroke="#b58900"
+        stroke-width="2"/>
+  <text x="180" y="156" text-anchor="middle" font-weight="bold">Discriminator</text>
+  <text x="180" y="176" text-anchor="middle" font-size="12">one network, two jobs</text>
+  <line x1="140" y1="196" x2="90" y2="254" stroke="#555" marker-end="url(#b)"/>
+  <line x1="220" y1="196" x2="270" y2="254" stroke="#555" marker-end="url(#b)"/>
+  <rect x="4" y="256" width="170" height="60" rx="8" fill="#d8ecf3" stroke="#3a7ca5"/>
+  <text x="89" y="281" text-anchor="middle">Which digit? 0–9</text>
+  <text x="89" y="300" text-anchor="middle" font-size="12">from the labels</text>
+  <rect x="186" y="256" width="170" height="60" rx="8" fill="#f8e3da" stroke="#e4572e"/>
+  <text x="271" y="281" text-anchor="middle">Real or generated?</text>
+  <text x="271" y="300" text-anchor="middle" font-size="12">from everything</text>
+</svg>
+"""
+
+through_app()
+phone_layout()
 st.title("SGAN Lab")
 st.markdown(
     "**Learn to read handwritten digits from a handful of labels.** A semi-supervised GAN "
@@ -45,8 +79,10 @@ st.markdown(
     "tell real images from the ones a *generator* invents. Telling real from fake forces it to "
     "learn what digits look like from all 60,000 unlabeled images, and that makes the digit "
     "job far easier than learning from the labels alone.")
-# an image, not st.html: st.html's sanitiser drops inline SVG (the diagram never showed)
-st.image(DIAGRAM.strip())
+# an image, not st.html: st.html's sanitiser drops inline SVG (the diagram never showed);
+# the tall one replaces the wide one on a phone, where its labels would shrink to ~6 px
+st.container(key="diagram_wide").image(DIAGRAM.strip())
+st.container(key="diagram_tall").image(DIAGRAM_TALL.strip(), width="content")
 st.caption(
     "The `fast` and `best` presets add one more use of the unlabeled images: those the "
     "(weight-averaged) discriminator already names with over 95% confidence become extra "

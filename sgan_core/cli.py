@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("run_dirs", nargs="+", metavar="run_dir")
     e.add_argument("--mnist", help="path of mnist.npz")
 
-    w = sub.add_parser("worker", help="train queued runs one at a time (started by the dashboard)")
+    w = sub.add_parser("worker", help="train queued runs, as many at once as the cores hold "
+                                      "(started by the dashboard)")
     w.add_argument("--runs-dir", default=DEFAULT_RUNS_DIR)
 
     ls = sub.add_parser("list", help="list the runs with state, step and accuracy")

@@ -36,6 +36,8 @@ class RunConfig:
     generator: str = "mlp"            # "mlp" (two dense layers) or "dcgan" (transposed convs)
     generator_loss: str = "feature_matching"   # or "nonsat" (non-saturating GAN loss)
     nonsat_weight: float = 0.0        # feature matching plus this much of the non-saturating loss
+    class_weight: float = 0.0         # > 0: the generator is told which digit to draw and is
+                                      # trained (with this weight) so the classifier reads it so
     input_noise: float = 0.3          # Gaussian noise std at the discriminator's input (mlp, cnn)
     hidden_noise: float = 0.5         # Gaussian noise std after each hidden layer (mlp)
     unsup_weight: float = 1.0
@@ -46,8 +48,9 @@ class RunConfig:
     strong_augment: bool = False      # rotate/scale/translate instead of the pixel shift
     ema_decay: float = 0.999          # 0 disables the weight average used for evaluation
     # bookkeeping
-    log_every: int = 50
-    eval_every: int = 250
+    log_every: int = 5                # a metrics row every this many steps (charts: >= 1/s)
+    eval_every: int = 250             # the full test set (10,000 images): the reported figure
+    subset_every: int = 25            # the first TEST_SUBSET test images, for the live chart
     sample_every: int = 250
     checkpoint_every: int = 500
     threads: int = 2                  # TensorFlow intra-op threads in the trainer
@@ -61,6 +64,11 @@ class RunConfig:
     @property
     def is_gan(self) -> bool:
         return self.variant_spec.is_gan
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the generator takes a digit (one-hot, after z) as well as z."""
+        return self.is_gan and self.class_weight > 0
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -87,7 +95,7 @@ PRESETS: dict[str, dict] = {
     # matching: its digits are read as digits (benchmarks/samples.py), and the classifier
     # did not suffer (benchmarks/RESULTS.md, 2026-12-01).
     "fast": dict(arch="cnn", steps=1100, lr_d=3e-3, lr_g=3e-3, lr_decay_start=0.4,
-                 generator="dcgan", nonsat_weight=0.1,
+                 generator="dcgan", nonsat_weight=0.1, class_weight=1.0,
                  pseudo_weight=1.0, augment_unlabeled=True, strong_augment=True,
                  ema_decay=0.995, eval_every=100, sample_every=100, checkpoint_every=300),
     # The same recipe trained much longer at a constant, halved learning rate: runs whose rate

@@ -28,7 +28,8 @@ class Hook:
 
 class MetricsLog(Hook):
     """metrics.jsonl: the mean of each metric since the last row, every log_every steps, with
-    the test accuracy every eval_every steps and at the last step."""
+    the test accuracy every eval_every steps and at the last step, and the accuracy on a fixed
+    test subset (cheap enough for the live chart) every subset_every steps."""
 
     def __init__(self, trainer):
         super().__init__(trainer)
@@ -41,8 +42,11 @@ class MetricsLog(Hook):
             self.sums[k] = self.sums.get(k, 0.0) + val
         self.n += 1
         at_eval = step % cfg.eval_every == 0 or last
-        if step % cfg.log_every == 0 or at_eval:
+        at_subset = at_eval or (cfg.subset_every > 0 and step % cfg.subset_every == 0)
+        if step % cfg.log_every == 0 or at_subset:
             row = self._row()
+            if at_subset:
+                row["test_acc_subset"] = self.t.evaluate(subset=True)
             if at_eval:  # a stop request may cut an evaluation short, except the final one
                 acc = self.t.evaluate(lambda: not last and self.t.should_stop())
                 if acc is not None:

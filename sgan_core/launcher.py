@@ -1,15 +1,19 @@
 """Background training for the dashboard: a queue of runs and one worker process.
 
-Policy (2 CPU cores): one training at a time, across every browser session and server restart.
-Start and Resume mark a run `queued` and make sure a worker is alive; the worker (a fresh
-`python -m sgan_core worker` process in its own session, so it outlives the web server and never
-inherits a forked TensorFlow) trains queued runs oldest first, each in its own
-`python -m sgan_core train --resume` child, and exits when the queue is empty. A file lock keeps
-the worker unique.
+Policy: as many trainings at once as the CPU cores hold, by the TensorFlow threads each run
+asks for (`max(1, cores // threads)` runs of equal threads; $SGAN_SLOTS sets the number of runs
+instead). On a 2-core machine a 2-thread run trains alone, so runs train one at a time; the
+demo's two 1-thread runs train side by side. This holds across every browser session and server
+restart. Start and Resume mark a run `queued` and make sure a worker is alive; the worker (a
+fresh `python -m sgan_core worker` process in its own session, so it outlives the web server and
+never inherits a forked TensorFlow) starts queued runs oldest first, each in its own
+`python -m sgan_core train --resume` child, and exits when the queue is empty and its children
+have ended. A file lock keeps the worker unique.
 """
 from __future__ import annotations
 
 import fcntl
+import os
 import shutil
 import subprocess
 import sys
@@ -86,39 +90,75 @@ def _try_lock(runs_dir, wait_s: float):
             time.sleep(0.2)
 
 
-def train_subprocess(run: RunDir, threads: int | None = None) -> int:
+def trainer_command(run: RunDir, threads: int | None = None) -> list[str]:
     cmd = [sys.executable, "-m", "sgan_core", "train", "--resume", str(run.path), "--quiet",
            "--nice", str(TRAINER_NICE)]
     if threads:
         cmd += ["--threads", str(threads)]
+    return cmd
+
+
+def start_trainer(run: RunDir, threads: int | None = None) -> subprocess.Popen:
     with open(run.log_path, "ab") as log:
-        return subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               cwd=str(Path(__file__).resolve().parent.parent))
+        return subprocess.Popen(trainer_command(run, threads), stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                cwd=str(Path(__file__).resolve().parent.parent))
+
+
+def run_threads(run: RunDir) -> int:
+    threads = run.read_config().get("threads")
+    return threads if isinstance(threads, int) and threads > 0 else 1
+
+
+def fits(running_threads: list[int], threads: int) -> bool:
+    """May a run asking for `threads` start beside runs using `running_threads`?"""
+    if not running_threads:
+        return True
+    slots = os.environ.get("SGAN_SLOTS", "").strip()
+    if slots.isdigit() and int(slots) > 0:
+        return len(running_threads) < int(slots)
+    return sum(running_threads) + threads <= (os.cpu_count() or 1)
+
+
+def _finish(run: RunDir, rc: int) -> None:
+    """A trainer that ended without writing its final state: killed by a signal (rc < 0) or
+    gone quietly, it is resumable (`interrupted`); an error exit (rc > 0) is `failed`."""
+    if run.read_status().get("state") not in ACTIVE_STATES:
+        return
+    if rc > 0:
+        run.write_status(state="failed", message=f"training process exited with code {rc}; "
+                                                 f"see {run.log_path.name}")
+    else:
+        how = f"killed by signal {-rc}" if rc < 0 else "ended early"
+        run.write_status(state="interrupted",
+                         message=f"the training process was {how}; resume to continue")
 
 
 def worker_loop(runs_dir, idle_exit_s: float = 2.0) -> None:
-    """Train queued runs one at a time until the queue stays empty."""
+    """Start queued runs, oldest first, while they fit, until the queue stays empty."""
     lock = _try_lock(runs_dir, wait_s=5.0)
     if lock is None:
         return  # another worker owns the queue and will see our run
+    children: dict[str, tuple[RunDir, subprocess.Popen, int]] = {}
     try:
         idle_since = time.time()
         while True:
-            queue = queued_runs(runs_dir)
-            if not queue:
-                if time.time() - idle_since > idle_exit_s:
+            for run_id, (run, proc, _) in list(children.items()):
+                if proc.poll() is not None:
+                    _finish(run, proc.returncode)
+                    del children[run_id]
+                    idle_since = time.time()
+            for run in queued_runs(runs_dir):  # in order: a later run never jumps the queue
+                if run.id in children:
+                    continue
+                threads = run_threads(run)
+                if not fits([t for _, _, t in children.values()], threads):
+                    break
+                children[run.id] = (run, start_trainer(run, threads), threads)
+            if not children and time.time() - idle_since > idle_exit_s:
+                if not queued_runs(runs_dir):
                     return
-                time.sleep(0.3)
-                continue
-            run = queue[0]
-            rc = train_subprocess(run, RunConfig.from_dict(run.read_config()).threads)
-            status = run.read_status()
-            if status.get("state") in ACTIVE_STATES:
-                # the trainer died before it could write its final state
-                run.write_status(state="failed" if rc else "interrupted",
-                                 message=f"training process exited with code {rc}; "
-                                         f"see {run.log_path.name}")
-            idle_since = time.time()
+            time.sleep(0.3)
     finally:
         fcntl.flock(lock, fcntl.LOCK_UN)
         lock.close()

@@ -37,6 +37,13 @@ def feature_matching_loss(features_real, features_fake):
     return tf.reduce_mean(tf.square(diff))
 
 
+def generator_class_loss(raw_fake, digits):
+    """Cross-entropy of the digit a conditional generator was asked for, as the discriminator's
+    class logits read its image."""
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=digits, logits=raw_fake[:, :N_CLASSES]))
+
+
 def pseudo_label_loss(raw_student, raw_teacher, threshold: float):
     """Cross-entropy of the student on the teacher's confident predictions (others masked out).
 

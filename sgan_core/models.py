@@ -106,8 +106,18 @@ def copy_to_plain(trained: keras.Model, plain: keras.Model) -> keras.Model:
     return plain
 
 
+def generator_input(cfg, z: np.ndarray) -> np.ndarray:
+    """What the generator is fed for latent vectors z: z itself, or for a conditional generator
+    z followed by the one-hot digit i % 10 of row i (so a 10-wide grid has one digit per column
+    and any 10 consecutive samples cover every digit once)."""
+    if not cfg.conditional:
+        return z
+    digits = np.eye(N_CLASSES, dtype=z.dtype)[np.arange(len(z)) % N_CLASSES]
+    return np.concatenate([z, digits], axis=1)
+
+
 def build_generator(cfg) -> keras.Model:
-    z = keras.Input((cfg.latent_dim,), name="z")
+    z = keras.Input((cfg.latent_dim + (N_CLASSES if cfg.conditional else 0),), name="z")
     if cfg.arch == "conv":
         h = layers.Dense(7 * 7 * 128)(z)
         h = layers.LeakyReLU(0.2)(h)

@@ -10,12 +10,14 @@ import json
 import os
 import re
 import tempfile
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 ACTIVE_STATES = ("queued", "running")   # the others: finished, stopped, failed, interrupted
-RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # always with fullmatch
 HEARTBEAT_STALE_S = 30.0
 
 
@@ -103,18 +105,11 @@ class RunDir:
         return status
 
     # --- metrics (append-only JSON lines; rows past the checkpoint are dropped on resume) ---
-    def read_metrics(self) -> list[dict]:
-        rows = []
-        try:
-            with open(self.metrics_path) as f:
-                for line in f:
-                    try:
-                        rows.append(json.loads(line))
-                    except ValueError:
-                        break  # a torn last line from a killed writer
-        except OSError:
-            pass
-        return rows
+    def read_metrics(self) -> tuple[dict, ...]:
+        """Every complete, parseable row, oldest first. Shared and cached: only the bytes
+        appended since the last read are parsed, so a live page polling a long run stays cheap.
+        Do not change the rows."""
+        return _METRICS.read(self.metrics_path)
 
     def append_metrics(self, rows: list[dict]) -> None:
         if not rows:
@@ -202,6 +197,56 @@ def create_run(cfg, runs_dir, run_id: str | None = None) -> RunDir:
     return run
 
 
+class _MetricsCache:
+    """Rows of each metrics file read so far, by path. The trainer only appends to the file or
+    replaces it whole (a resume truncates through atomic_write_bytes: a new inode), so rows
+    read once stay valid while the inode is the same and the file has not shrunk."""
+
+    MAX_FILES = 64
+
+    def __init__(self):
+        self.files: OrderedDict[str, tuple[int, int, tuple]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def read(self, path: Path) -> tuple[dict, ...]:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return ()
+        key = str(path)
+        with self.lock:
+            inode, offset, rows = self.files.pop(key, (None, 0, ()))
+            if inode != st.st_ino or st.st_size < offset:
+                inode, offset, rows = st.st_ino, 0, ()
+            if st.st_size > offset:
+                try:
+                    with open(path, "rb") as f:
+                        f.seek(offset)
+                        data = f.read(st.st_size - offset)
+                except OSError:
+                    data = b""
+                complete = data.rfind(b"\n") + 1  # a torn last line waits for its end
+                rows += tuple(_parse_rows(data[:complete]))
+                offset += complete
+            self.files[key] = (inode, offset, rows)
+            while len(self.files) > self.MAX_FILES:
+                self.files.popitem(last=False)
+            return rows
+
+
+def _parse_rows(data: bytes):
+    for line in data.splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue  # a damaged line: skip it, keep the rest
+        if isinstance(row, dict) and isinstance(row.get("step"), int):
+            yield row
+
+
+_METRICS = _MetricsCache()
+
+
 def _process_alive(pid, heartbeat) -> bool:
     """Is the trainer that wrote this status still alive? Its pid decides; the heartbeat guards
     against a reused pid (and stands in when no pid was written)."""
@@ -230,7 +275,7 @@ def resolve_run(runs_dir: str | os.PathLike, run_id: str) -> RunDir:
     refused before any path is built from them.
     """
     run_id = str(run_id or "")
-    if not RUN_ID_RE.match(run_id) or run_id in (".", ".."):
+    if not RUN_ID_RE.fullmatch(run_id) or run_id in (".", ".."):
         raise NoSuchRun(f"no such run: {run_id!r}")
     root = Path(runs_dir).resolve()
     known = {r.id for r in list_run_dirs(root)}
@@ -244,7 +289,7 @@ def list_run_dirs(runs_dir: str | os.PathLike) -> list[RunDir]:
     if not root.is_dir():
         return []
     runs = [RunDir(p) for p in root.iterdir()
-            if p.is_dir() and not p.is_symlink() and RUN_ID_RE.match(p.name)]
+            if p.is_dir() and not p.is_symlink() and RUN_ID_RE.fullmatch(p.name)]
     return sorted((r for r in runs if r.exists()), key=lambda r: r.id)
 
 

@@ -74,6 +74,9 @@ class SGAN:
                 loss_real = loss_fake = loss_g = tf.constant(0.0)
                 loss_d = loss_sup
             else:
+                if cfg.conditional:
+                    y_fake = tf.range(tf.shape(z)[0]) % N_CLASSES
+                    z = tf.concat([z, tf.one_hot(y_fake, N_CLASSES, dtype=z.dtype)], 1)
                 x_fake = self.G(z, training=True)
                 feats, raw = self.D(tf.concat([x_lab, x_unl, x_fake], 0), training=True)
                 raw_lab, raw_unl, raw_fake = tf.split(raw, [n_lab, n_unl, -1])
@@ -94,6 +97,8 @@ class SGAN:
                         loss_g += cfg.nonsat_weight * losses.generator_nonsat_loss(v, raw_fake)
                 else:
                     loss_g = losses.generator_nonsat_loss(v, raw_fake)
+                if cfg.conditional:
+                    loss_g += cfg.class_weight * losses.generator_class_loss(raw_fake, y_fake)
         d_vars = self.D.trainable_variables
         self.opt_d.apply(d_tape.gradient(loss_d, d_vars), d_vars)
         if self.G is not None:
@@ -127,7 +132,8 @@ class SGAN:
 
     def generate(self, z=None) -> np.ndarray:
         """Generated images for z (default: the fixed latent vectors of the sample grids)."""
-        return self.G(self.fixed_z if z is None else z, training=False).numpy()
+        z = self.fixed_z if z is None else z
+        return self.G(models.generator_input(self.cfg, z), training=False).numpy()
 
     # ---------- saving ----------
     def variable_groups(self) -> dict:

@@ -27,6 +27,9 @@ from .hooks import Checkpoints, Heartbeat, MetricsLog, SampleGrids
 from .rundir import RunDir, atomic_write_bytes
 from .sgan import SGAN
 
+LOSS_LIMIT = 1e4   # healthy losses stay below ~20: a run past this has diverged
+TEST_SUBSET = 1000  # test images of the frequent live reading (the full set decides the result)
+
 
 def configure_threads(intra_op: int, inter_op: int = 1) -> None:
     """Limit TensorFlow's CPU threads; must run before TensorFlow executes anything."""
@@ -62,7 +65,8 @@ class Trainer:
         run.clear_stop()
         self._t_start = time.perf_counter()
         run.write_status(state="running", step=self.step, total_steps=cfg.steps,
-                         pid=os.getpid(), message="training", elapsed_s=self.elapsed())
+                         pid=os.getpid(), message="training", elapsed_s=self.elapsed(),
+                         started_at=time.time())
         log = MetricsLog(self)
         hooks = [log, SampleGrids(self), Checkpoints(self), Heartbeat(self, log, progress)]
         reason = "finished"
@@ -88,14 +92,19 @@ class Trainer:
 
     def _fail_if_diverged(self, metrics: dict) -> None:
         bad = [k for k, val in metrics.items() if not math.isfinite(val)]
-        if bad:
-            msg = (f"training diverged: {', '.join(bad)} became NaN or infinite at step "
-                   f"{self.step}")
+        huge = [k for k, val in metrics.items() if math.isfinite(val) and abs(val) > LOSS_LIMIT]
+        if bad or huge:
+            what = (f"{', '.join(bad)} became NaN or infinite" if bad else
+                    f"{', '.join(huge)} passed {LOSS_LIMIT:g}")
+            msg = (f"training diverged: {what} at step {self.step} (a learning rate too high?)")
             self.run.write_status(state="failed", message=msg, step=self.step - 1)
             raise TrainingFailed(msg)
 
-    def evaluate(self, should_abort=lambda: False) -> float | None:
-        return self.sgan.accuracy(self.x_test, self.y_test, should_abort=should_abort)
+    def evaluate(self, should_abort=lambda: False, subset: bool = False) -> float | None:
+        """Test accuracy of the weight-averaged model: all 10,000 images, or the first
+        TEST_SUBSET (the live chart's cheap, frequent reading)."""
+        n = TEST_SUBSET if subset else len(self.y_test)
+        return self.sgan.accuracy(self.x_test[:n], self.y_test[:n], should_abort=should_abort)
 
     # ---------- time and stopping ----------
     def elapsed(self) -> float:

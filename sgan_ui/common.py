@@ -46,8 +46,9 @@ def fmt_duration(seconds) -> str:
 
 
 def run_label(r: RunSummary) -> str:
-    return (f"{r.variant} · {r.labels} labels · {r.preset} · seed {r.seed} · "
-            f"{fmt_acc(r.test_acc)}  ({r.id})")
+    # an active run shows its state: an accuracy here would go stale while it trains
+    result = r.state if r.active else fmt_acc(r.test_acc)
+    return f"{r.variant} · {r.labels} labels · {r.preset} · seed {r.seed} · {result}  ({r.id})"
 
 
 def runs_table_rows(summaries: list[RunSummary]) -> list[dict]:
@@ -62,3 +63,25 @@ def runs_table_rows(summaries: list[RunSummary]) -> list[dict]:
 def runs_table(summaries: list[RunSummary]) -> None:
     st.dataframe(runs_table_rows(summaries), hide_index=True,
                  column_config={"test acc": st.column_config.NumberColumn(format="%.2f%%")})
+
+
+# Narrow screens (phones, about 390 px): Streamlit stacks every column, which pushed the Train
+# metrics and Draw's prediction far down. Containers are styled by their key (st-key-<key>).
+PHONE_CSS = """<style>
+.st-key-sample_grid img { max-width: 100%; height: auto; }
+@media (max-width: 640px) {
+  .st-key-train_metrics [data-testid="stHorizontalBlock"] { flex-wrap: wrap; gap: 0.5rem; }
+  .st-key-train_metrics [data-testid="stColumn"] {
+    min-width: calc(50% - 0.5rem) !important; flex: 1 1 calc(50% - 0.5rem) !important; }
+  .st-key-diagram_wide { display: none; }
+  .st-key-draw_hint { display: none; }
+}
+@media (min-width: 641px) {
+  .st-key-diagram_tall, .st-key-phone_prediction { display: none; }
+}
+</style>"""
+
+
+def phone_layout() -> None:
+    """Style this page for narrow screens too (see PHONE_CSS)."""
+    st.html(PHONE_CSS)

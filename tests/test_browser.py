@@ -14,6 +14,7 @@ import pytest
 
 from sgan_ui.testing import (
     CHROMIUM,
+    FLAGS,
     ONE,
     WATCH_PREDICTIONS,
     ZERO,
@@ -33,7 +34,8 @@ pytestmark = [pytest.mark.slow,
 def server(tmp_path, small_mnist):
     """Starts Streamlit servers on the small MNIST slice; yields a function returning a URL."""
     def start(runs_dir: Path):
-        proc, url = start_streamlit(runs_dir, SGAN_MNIST=small_mnist)
+        # one training at a time whatever the cores, as on the 2-core machine
+        proc, url = start_streamlit(runs_dir, SGAN_MNIST=small_mnist, SGAN_SLOTS="1")
         procs.append(proc)
         return url
 
@@ -42,7 +44,6 @@ def server(tmp_path, small_mnist):
     for p in procs:
         p.terminate()
         p.wait(timeout=20)
-
 
 
 @pytest.fixture
@@ -125,8 +126,6 @@ def test_train_page_live_run_survives_reload(server, page, tmp_path):
     assert "stopped" in page.content()
 
 
-# Browser-side timing: mouseup and every change of the predicted digit, with the page's clock, so
-
 def test_draw_page_reads_a_one_and_a_zero(server, page, tmp_path):
     url = server(tmp_path / "empty_runs")
     console = []
@@ -143,6 +142,10 @@ def test_draw_page_reads_a_one_and_a_zero(server, page, tmp_path):
     clear_canvas(page)
     again, third_ms = draw_and_read(page, [(120, 50 + 4 * i) for i in range(46)])
     assert again == "1"
+    # Clear, then the very same stroke again: it was once taken for the cleared drawing
+    clear_canvas(page)
+    same, _ = draw_and_read(page, [(120, 50 + 4 * i) for i in range(46)])
+    assert same == "1"
     print(f"stroke end -> prediction shown: {first_ms:.0f} ms (first), {second_ms:.0f} ms, "
           f"{third_ms:.0f} ms")
     # the canvas ran with its send delay lowered (fast_canvas), not the package's fallback
@@ -151,3 +154,108 @@ def test_draw_page_reads_a_one_and_a_zero(server, page, tmp_path):
     page.get_by_text("What the model sees").wait_for()
     if SCREENSHOT_DIR:
         page.screenshot(path=str(Path(SCREENSHOT_DIR) / "draw_page.png"), full_page=True)
+
+
+def start_first_run(page, url: str, steps: int) -> str:
+    """Start a run from the Train page's form on an empty server; its id once it trains."""
+    page.goto(f"{url}/Train")
+    page.get_by_text("No runs yet").wait_for()
+    start_from_form(page, steps)
+    page.get_by_text(re.compile(r"running · step \d+")).first.wait_for(timeout=120000)
+    return re.search(r"run=([^&]+)", page.url).group(1)
+
+
+def start_from_form(page, steps: int, open_form: bool = False):
+    if open_form:  # the form starts open only while there is no run
+        page.get_by_text("New run").first.click()
+    field = page.get_by_role("spinbutton", name="Steps")
+    field.wait_for()
+    field.fill(str(steps))
+    field.press("Enter")
+    page.get_by_role("button", name="Start training").click()
+
+
+# the accuracy chart (found again each time: a live refresh may replace the element)
+PLOT = ("[...document.querySelectorAll('.js-plotly-plot')].find(p => p._fullLayout && "
+        "p._fullLayout.title && p._fullLayout.title.text.includes('Accuracy'))")
+
+
+def plot_js(expr: str) -> str:
+    """A JS expression on the accuracy chart `p`, false while it is not on the page."""
+    return f"(p => !!p && !!p._fullData && p._fullData.length > 0 && ({expr}))({PLOT})"
+
+
+def test_chart_zoom_survives_live_refreshes(server, page, tmp_path):
+    start_first_run(page, server(tmp_path / "runs"), 5000)
+    page.wait_for_function(plot_js("p._fullData[0].x.length > 5"), timeout=120000)
+    # a box zoom with the mouse over the middle of the accuracy chart's plot area
+    box = page.locator(".js-plotly-plot").nth(1).locator(".nsewdrag").first.bounding_box()
+    x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + box["width"] * 0.3, y0 + box["height"] * 0.4, steps=8)
+    page.mouse.up()
+    page.wait_for_function(plot_js("p._fullLayout.xaxis.autorange === false"))
+    zoomed = page.evaluate(f"({PLOT})._fullLayout.xaxis.range")
+    points = page.evaluate(f"({PLOT})._fullData[0].x.length")
+    # several live refreshes bring new points; the zoom stays
+    page.wait_for_function(plot_js(f"p._fullData[0].x.length >= {points} + 5"), timeout=60000)
+    assert page.evaluate(f"({PLOT})._fullLayout.xaxis.range") == zoomed
+    assert page.evaluate(f"({PLOT})._fullLayout.xaxis.autorange") is False
+    page.get_by_role("button", name="Stop").click()
+
+
+def test_queued_run_is_shown_to_its_starter_and_delete_forgets_it(server, page, tmp_path):
+    first = start_first_run(page, server(tmp_path / "runs"), 5000)
+    # a second start waits behind the first (the server's worker has one slot here)
+    page.wait_for_timeout(1500)
+    start_from_form(page, 300, open_form=True)
+    page.get_by_text(re.compile(r"queued · step 0")).first.wait_for(timeout=30000)
+    second = re.search(r"run=([^&]+)", page.url).group(1)
+    assert second != first
+    picker = page.get_by_role("combobox", name=re.compile("Run"))
+    assert "queued" in page.locator('[data-testid="stSelectbox"]').last.inner_text()
+    page.get_by_role("button", name="Delete", exact=True).click()
+    page.get_by_role("button", name="Delete for good").click()
+    page.wait_for_function(f"!location.search.includes({second!r})", timeout=30000)
+    page.get_by_text(re.compile(r"running · step \d+")).first.wait_for()
+    assert f"run={first}" in page.url
+    assert picker.count() >= 1
+    page.get_by_role("button", name="Stop").click()
+
+
+def touch_stroke(page, points):
+    """A one-finger stroke through the browser's touch input (CDP), as on a phone."""
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    cdp = page.context.new_cdp_session(page)
+    at = [{"x": box["x"] + x, "y": box["y"] + y} for x, y in points]
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [at[0]]})
+    for p in at[1:]:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [p]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_phone_draw_shows_the_reading_without_scrolling(server, tmp_path):
+    from playwright.sync_api import sync_playwright
+    url = server(tmp_path / "empty_runs")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                    has_touch=True, device_scale_factor=2)
+        page = phone.new_page()
+        page.set_default_timeout(60000)
+        page.goto(f"{url}/Draw")
+        page.get_by_text("its reading shows here").wait_for()
+        touch_stroke(page, ONE)
+        reading = page.get_by_text(re.compile(r"Reads 1, \d+% confident"))
+        reading.wait_for()
+        box = reading.bounding_box()
+        assert page.evaluate("window.scrollY") == 0
+        assert 0 <= box["y"] and box["y"] + box["height"] <= 844, box
+        canvas = page.locator("canvas.upper-canvas").first.bounding_box()
+        assert canvas["x"] >= 0 and canvas["x"] + canvas["width"] <= 390, canvas
+        if SCREENSHOT_DIR:
+            page.screenshot(path=str(Path(SCREENSHOT_DIR) / "draw_phone.png"))
+        browser.close()

@@ -7,7 +7,13 @@ import tensorflow as tf
 
 from sgan_core import losses
 from sgan_core.config import RunConfig, make_config
-from sgan_core.models import build_classifier, build_discriminator, build_generator, copy_to_plain
+from sgan_core.models import (
+    build_classifier,
+    build_discriminator,
+    build_generator,
+    copy_to_plain,
+    generator_input,
+)
 from sgan_core.variants import GAN_VARIANTS, VARIANTS
 
 
@@ -23,6 +29,7 @@ def test_losses_finite_for_extreme_logits(name, scale):
                  + losses.discriminator_real_loss(variant, raw)
                  + losses.discriminator_fake_loss(variant, raw)
                  + losses.generator_nonsat_loss(variant, raw)
+                 + losses.generator_class_loss(raw, labels)
                  + losses.pseudo_label_loss(raw, -raw, 0.5))
     grad = tape.gradient(total, raw)
     assert np.isfinite(total.numpy()) and np.all(np.isfinite(grad.numpy()))
@@ -77,8 +84,8 @@ def test_shapes_and_plain_export(variant, arch):
     np.testing.assert_allclose(probs, expected / expected.sum(1, keepdims=True), rtol=1e-4,
                                atol=1e-6)
     if variant != "supervised":
-        assert build_generator(cfg)(np.zeros((2, cfg.latent_dim), np.float32)).shape == \
-            (2, 28, 28, 1)
+        z = generator_input(cfg, np.zeros((2, cfg.latent_dim), np.float32))
+        assert build_generator(cfg)(z).shape == (2, 28, 28, 1)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -106,8 +113,8 @@ def test_one_step_changes_both_networks(variant, small_mnist, runs_dir):
 def test_each_presets_generator_makes_images_in_the_input_range(preset):
     cfg = make_config(preset)
     g = build_generator(cfg)
-    x = g(np.random.default_rng(0).standard_normal((3, cfg.latent_dim)).astype(np.float32),
-          training=False).numpy()
+    z = np.random.default_rng(0).standard_normal((3, cfg.latent_dim)).astype(np.float32)
+    x = g(generator_input(cfg, z), training=False).numpy()
     assert x.shape == (3, 28, 28, 1) and x.min() >= -1.0 and x.max() <= 1.0
     conv = any("conv2d_transpose" in layer.name for layer in g.layers)
     assert conv == (cfg.generator == "dcgan" or cfg.arch == "conv")
@@ -120,3 +127,26 @@ def test_cnn_width_comes_from_the_config_and_survives_config_json():
     d = build_discriminator(again)
     assert [d.get_layer(f"d_conv{i}").filters for i in range(3)] == [8, 16, 24]
     assert d.outputs[0].shape[-1] == 4 * 4 * 24
+
+
+def test_a_conditional_generator_is_fed_one_digit_per_column():
+    z = np.random.default_rng(0).standard_normal((23, 100)).astype(np.float32)
+    plain = make_config("fast", class_weight=0.0)
+    assert generator_input(plain, z) is z
+    cfg = make_config("fast", class_weight=1.0)
+    fed = generator_input(cfg, z)
+    assert fed.shape == (23, 110) and np.array_equal(fed[:, :100], z)
+    assert np.array_equal(fed[:, 100:].argmax(1), np.arange(23) % 10)
+    assert np.array_equal(fed[:, 100:].sum(1), np.ones(23))
+    assert build_generator(cfg)(fed).shape == (23, 28, 28, 1)
+    # the baseline has no generator to condition
+    assert not make_config("fast", variant="supervised", class_weight=1.0).conditional
+
+
+def test_generator_class_loss_is_the_cross_entropy_of_the_asked_digit():
+    raw = np.random.default_rng(3).standard_normal((5, 11)).astype(np.float32)
+    digits = np.array([0, 3, 9, 3, 1], np.int32)
+    loss = losses.generator_class_loss(tf.constant(raw), tf.constant(digits)).numpy()
+    logits = raw[:, :10]
+    log_p = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    np.testing.assert_allclose(loss, -log_p[np.arange(5), digits].mean(), rtol=1e-5)

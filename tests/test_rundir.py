@@ -25,7 +25,7 @@ def test_atomic_write_leaves_no_temp_files(tmp_path):
 
 
 @pytest.mark.parametrize("bad", ["../etc", "..", ".", "/etc/passwd", "a/b", "", "unknown-run",
-                                 "..%2F", "x" * 300])
+                                 "..%2F", "x" * 300, "good-run\n", "good-run\r\n"])
 def test_resolve_refuses_everything_but_known_runs(runs_dir, bad):
     make_run(runs_dir, "good-run", state="finished")
     with pytest.raises(NoSuchRun):
@@ -41,6 +41,34 @@ def test_torn_metrics_line_is_ignored(runs_dir):
     assert [r["step"] for r in run.read_metrics()] == [1, 2]
     run.truncate_metrics(1)
     assert [r["step"] for r in run.read_metrics()] == [1]
+
+
+def test_metrics_are_read_incrementally_and_survive_damage(runs_dir, monkeypatch):
+    run = make_run(runs_dir, "r1", state="running")
+    run.append_metrics([{"step": 1}])
+    with open(run.metrics_path, "a") as f:
+        f.write('not json\n[1, 2]\n{"no_step": 1}\n')     # damaged lines are skipped
+    run.append_metrics([{"step": 2}])
+    assert [r["step"] for r in run.read_metrics()] == [1, 2]
+    with open(run.metrics_path, "a") as f:                    # half a row: not yet
+        f.write('{"step": 3, "loss_sup"')
+    assert [r["step"] for r in run.read_metrics()] == [1, 2]
+    with open(run.metrics_path, "a") as f:                    # ... until its end arrives
+        f.write(': 0.5}\n')
+    assert run.read_metrics()[-1] == {"step": 3, "loss_sup": 0.5}
+    # only the appended bytes are read: the old rows are not parsed again
+    parsed = []
+    import sgan_core.rundir as rundir
+    real = rundir._parse_rows
+    monkeypatch.setattr(rundir, "_parse_rows", lambda data: parsed.append(data) or real(data))
+    run.append_metrics([{"step": 4}])
+    assert [r["step"] for r in run.read_metrics()] == [1, 2, 3, 4]
+    assert parsed == [b'{"step": 4}\n']
+    # a resume replaces the file whole: the cache notices and reads it again
+    run.truncate_metrics(2)
+    assert [r["step"] for r in run.read_metrics()] == [1, 2]
+    run.metrics_path.unlink()
+    assert run.read_metrics() == ()
 
 
 def test_dead_running_run_reads_as_interrupted(runs_dir):

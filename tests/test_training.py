@@ -114,3 +114,12 @@ def test_nan_loss_fails_the_run_with_a_message(small_mnist, runs_dir):
     assert r.returncode == 3
     status = only_run(runs_dir).read_status()
     assert status["state"] == "failed" and "NaN or infinite" in status["message"]
+
+
+def test_a_loss_past_any_sane_bound_fails_the_run(small_mnist, runs_dir):
+    """Learning rate 1.0 once ran to losses of ~2e9 and 'finished' at 55% with no word."""
+    r = cli("train", "--labels", 20, "--variant", "stacked", "--steps", 300, "--lr-d", "1.0",
+            "--lr-g", "1.0", "--runs-dir", runs_dir, "--mnist", small_mnist, "--quiet")
+    status = only_run(runs_dir).read_status()
+    assert r.returncode == 3, (r.returncode, status)
+    assert status["state"] == "failed" and "training diverged" in status["message"]

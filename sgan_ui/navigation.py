@@ -1,0 +1,52 @@
+"""The page list, and a guard that puts every visit through it.
+
+After a server start, Streamlit runs a first direct link (/Train, /Draw) through its older
+`pages/` folder mode until some session has run app.py's `st.navigation`: the page then ran
+without app.py, and the sidebar listed the raw files ("app, Train, Compare, Draw, home").
+`through_app()` at the top of each page notices that and reruns the visit through app.py.
+"""
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+_inside = threading.local()  # set while app.py runs the page (the same thread)
+
+
+def pages() -> list:
+    return [
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/1_Train.py", title="Train", icon=":material/model_training:",
+                url_path="Train"),
+        st.Page("pages/2_Compare.py", title="Compare", icon=":material/compare:",
+                url_path="Compare"),
+        st.Page("pages/3_Draw.py", title="Draw", icon=":material/draw:", url_path="Draw"),
+    ]
+
+
+def run_app() -> None:
+    """app.py: the navigation, then the chosen page."""
+    page = st.navigation(pages())
+    _inside.active = True
+    try:
+        page.run()
+    finally:
+        _inside.active = False
+
+
+def _folder_mode() -> bool:
+    try:  # Streamlit's own flag (not public API): absent in a later version, nothing is done
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:
+        return False
+    return bool(getattr(PagesManager, "uses_pages_directory", False))
+
+
+def through_app() -> None:
+    """Call first in every page: a page run by Streamlit's folder mode, not by app.py, is run
+    again through app.py. (A page run on its own, as AppTest does, is left alone.)"""
+    st.set_page_config(layout="wide")
+    if not getattr(_inside, "active", False) and _folder_mode():
+        st.navigation(pages())  # leaves folder mode for good, for every session
+        st.rerun()

@@ -1,0 +1,100 @@
+"""What the Compare table, the demo sentence and the live charts say, from run files alone."""
+import json
+
+import numpy as np
+import pytest
+
+from sgan_core import charts, demo
+from sgan_core.rundir import RunDir, RunSummary
+from sgan_core.tables import accuracy_table
+
+
+def summary(variant="stacked", labels=100, acc=0.97, state="finished", seconds=120.0,
+            steps=100000, preset="fast", run_id="r"):
+    return RunSummary(id=run_id, labels=labels, variant=variant, preset=preset, seed=0,
+                      state=state, step=10, total_steps=steps, max_seconds=seconds,
+                      test_acc=acc, elapsed_s=1.0, message="", created=0.0,
+                      has_classifier=True)
+
+
+def test_table_never_averages_runs_of_different_lengths():
+    table = accuracy_table([
+        summary(acc=0.97), summary(acc=0.96), summary(acc=0.99, seconds=3600.0),
+        summary(acc=0.93, variant="supervised"),
+        summary(acc=0.50, state="stopped"),            # not finished: left out
+        summary(acc=0.90, labels="abc"),               # damaged config: left out
+        summary(acc=0.90, variant=42),
+    ])
+    assert table["variants"] == ["stacked", "supervised"]
+    rows = {(r["labels"], r["length"]): r for r in table["rows"]}
+    assert set(rows) == {(100, "120 s"), (100, "3600 s")}
+    assert rows[(100, "120 s")]["stacked"] == "96.50 ± 0.71% (n=2)"
+    assert rows[(100, "120 s")]["supervised"] == "93.00% (n=1)"
+    assert rows[(100, "3600 s")]["stacked"] == "99.00% (n=1)"
+    assert rows[(100, "3600 s")]["supervised"] == ""
+
+
+def make_demo_run(runs_dir, run_id, variant, acc, state="finished"):
+    run = RunDir(runs_dir / run_id)
+    run.path.mkdir()
+    run.write_config({"labels": 100, "variant": variant, "preset": "fast", "seed": 0,
+                      "max_seconds": 70.0})
+    run.write_status(state=state, test_acc=acc)
+    return run
+
+
+@pytest.mark.parametrize("gan, base, verdict", [
+    (0.96, 0.92, "2.0 times fewer mistakes from learning on the unlabeled images"),
+    (0.931, 0.93, "a small gain from the unlabeled images"),
+    (0.92, 0.93, "in this run the unlabeled images did not help"),
+])
+def test_demo_sentence_counts_mistakes(runs_dir, gan, base, verdict):
+    runs = [make_demo_run(runs_dir, "g", "stacked", gan),
+            make_demo_run(runs_dir, "b", "supervised", base)]
+    text = demo.sentence(runs)
+    assert text.startswith("Taught with the same 100 labeled digits (0.17% of the training "
+                           "set) for 70 seconds each")
+    assert f"misreads {demo.errors_per_100(gan)} of every 100 test digits" in text
+    assert f"the supervised baseline {demo.errors_per_100(base)}" in text
+    assert text.endswith(verdict + ".")
+
+
+def test_demo_sentence_waits_for_both_runs_and_survives_bad_files(runs_dir):
+    runs = [make_demo_run(runs_dir, "g", "stacked", 0.96),
+            make_demo_run(runs_dir, "b", "supervised", None, state="running")]
+    assert demo.sentence(runs) is None
+    (runs_dir / demo.STATE_FILE).write_text(json.dumps({"runs": ["../x", 3, "g"]}))
+    assert [r.id for r in demo.demo_runs(runs_dir, demo.read(runs_dir))] == ["g"]
+    (runs_dir / demo.STATE_FILE).write_text("[1, 2]")
+    assert demo.demo_runs(runs_dir, demo.read(runs_dir)) == []
+
+
+def rows(n):
+    return [{"step": 5 * i, "elapsed_s": 0.5 * i, "loss_sup": 1.0 / (i + 1), "loss_g": 0.3,
+             "loss_d_real": 0.0, "loss_d_fake": 0.0, "train_acc": 0.5,
+             **({"test_acc_subset": 0.9} if i % 5 == 0 else {}),
+             **({"test_acc": 0.95} if i % 20 == 0 else {})} for i in range(n)]
+
+
+def test_charts_keep_the_viewers_zoom_and_thin_long_runs():
+    fig = charts.accuracy_figure(rows(5000), x="elapsed_s")
+    assert fig.layout.uirevision == "elapsed_s"      # a zoom survives updates, not an axis change
+    assert fig.layout.xaxis.title.text == "training seconds"
+    names = [t.name for t in fig.data]
+    assert names == ["labeled batch (noisy, augmented)", "test subset (first 1,000 images, live)",
+                     "test set (all 10,000 images)"]
+    batch = fig.data[0]
+    assert len(batch.x) <= charts.MAX_POINTS and batch.x[-1] == 0.5 * 4999  # last row kept
+    assert len(fig.data[2].x) == 250                 # every full evaluation is drawn
+    losses = charts.losses_figure(rows(10))
+    assert [t.name for t in losses.data] == ["supervised", "generator"]  # all-zero curves hidden
+
+
+def test_smoothing_is_the_bias_corrected_moving_average():
+    values = [1.0, 0.0, 1.0, 1.0]
+    out, last = [], 0.0
+    for n, v in enumerate(values, 1):
+        last = 0.6 * last + 0.4 * v
+        out.append(last / (1 - 0.6 ** n))
+    np.testing.assert_allclose(charts.smooth(values, 0.6), out)
+    np.testing.assert_allclose(charts.smooth(values, 0.0), values)
