@@ -26,6 +26,7 @@ from sgan_ui.common import (
     runs_dir,
     runs_table,
 )
+from sgan_ui.live_chart import figure_json, live_chart
 from sgan_ui.navigation import through_app
 
 through_app()
@@ -126,7 +127,9 @@ def progress_block(run, status, rows):
 @st.cache_resource(max_entries=32, show_spinner=False)
 def figures(run_path: str, n_rows: int, last_row: str, smoothing: float, x: str, _rows):
     """Both charts of a run, built once per new metrics row and shared by every viewer."""
-    return losses_figure(_rows, smoothing, x), accuracy_figure(_rows, smoothing, x)
+    return tuple(figure_json(fig.update_layout(template="plotly_white"))
+                 for fig in (losses_figure(_rows, smoothing, x),
+                             accuracy_figure(_rows, smoothing, x)))
 
 
 def charts_block(run, rows):
@@ -139,8 +142,10 @@ def charts_block(run, rows):
     losses, accuracy = figures(str(run.path), len(rows), repr(rows[-1]) if rows else "",
                                smoothing, x, rows)
     c1, c2 = st.columns(2)
-    c1.plotly_chart(losses, key="losses")
-    c2.plotly_chart(accuracy, key="accuracy")
+    with c1:  # live_chart, not st.plotly_chart: a zoom survives the live refreshes
+        live_chart(losses, key="losses")
+    with c2:
+        live_chart(accuracy, key="accuracy")
 
 
 def _number(value) -> float:

@@ -13,6 +13,7 @@ from sgan_core.predict import model_version
 from sgan_core.rundir import ACTIVE_STATES, RunDir
 from sgan_core.tables import accuracy_table
 from sgan_ui.common import fmt_acc, phone_layout, run_label, runs, runs_dir
+from sgan_ui.live_chart import figure_json, live_chart
 from sgan_ui.navigation import through_app
 
 through_app()
@@ -26,7 +27,9 @@ def demo_view():
         return
     chart, digits = st.columns([2, 1], vertical_alignment="center")
     curves = {f"{r.read_config().get('variant')} ({r.id})": r.read_metrics() for r in runs_now}
-    chart.plotly_chart(compare_figure(curves, x="elapsed_s"), key="demo_chart")
+    with chart:  # updates in place: a zoom survives the live refreshes
+        live_chart(figure_json(compare_figure(curves, x="elapsed_s").update_layout(
+            template="plotly_white")), key="demo_chart")
     gan = demo.gan_run(runs_now)
     grids = gan.sample_files() if gan else []
     if grids:

@@ -175,7 +175,8 @@ choice = st.selectbox("Model", list(choices), help="Any run with a saved classif
 if choice == SHIPPED:
     run = RunDir(SHIPPED_MODEL_DIR)
     shipped = run.summary()
-    st.caption(f"The classifier shipped with SGAN Lab, so this page works before anything was "
+    st.container(key="model_note").caption(
+               f"The classifier shipped with SGAN Lab, so this page works before anything was "
                f"trained: preset `{shipped.preset}`, variant `{shipped.variant}`, "
                f"{shipped.labels} labeled images, {shipped.step:,} steps; "
                f"{fmt_acc(shipped.test_acc)} of the MNIST test set. Train your own on the "

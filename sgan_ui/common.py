@@ -70,11 +70,12 @@ def runs_table(summaries: list[RunSummary]) -> None:
 PHONE_CSS = """<style>
 .st-key-sample_grid img { max-width: 100%; height: auto; }
 @media (max-width: 640px) {
+  [data-testid="stMainBlockContainer"] { padding-top: 3rem; }
   .st-key-train_metrics [data-testid="stHorizontalBlock"] { flex-wrap: wrap; gap: 0.5rem; }
   .st-key-train_metrics [data-testid="stColumn"] {
     min-width: calc(50% - 0.5rem) !important; flex: 1 1 calc(50% - 0.5rem) !important; }
   .st-key-diagram_wide { display: none; }
-  .st-key-draw_hint { display: none; }
+  .st-key-draw_hint, .st-key-model_note { display: none; }
 }
 @media (min-width: 641px) {
   .st-key-diagram_tall, .st-key-phone_prediction { display: none; }

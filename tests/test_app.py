@@ -79,7 +79,7 @@ def test_pages_with_a_running_run(page, finished_runs_dir, tmp_path, monkeypatch
     assert not at.exception, at.exception
     if page == "pages/1_Train.py":
         assert "running · step 15 / 30" in str([p.proto for p in at.get("progress")])
-        assert count(at, "plotly_chart") == 2
+        assert count(at, "bidi_component") == 2  # the live charts (sgan_ui/live_chart.py)
 
 
 def test_train_page_refuses_bad_run_ids(finished_runs_dir, monkeypatch):
