@@ -1,6 +1,8 @@
 """Train page: start a run, watch its losses, accuracy and generated digits live."""
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from sgan_core import launcher
@@ -32,9 +34,10 @@ from sgan_ui.navigation import through_app
 through_app()
 phone_layout()
 st.title("Train a semi-supervised GAN")
-st.caption("One training runs at a time on this machine's 2 CPU cores; further starts wait in a "
-           "queue. Training runs in its own process: closing or refreshing the browser, or "
-           "restarting the server, does not stop it.")
+st.caption(f"Trainings run as many at once as this machine's {os.cpu_count()} CPU cores hold "
+           "(a run uses 2 by default); further starts wait in a queue. Training runs in its own "
+           "process: closing or refreshing the browser, or restarting the server, does not "
+           "stop it.")
 
 
 def new_run_form(expanded: bool):
@@ -121,7 +124,7 @@ def progress_block(run, status, rows):
     elif state == "interrupted":
         st.warning(f"Interrupted: {status.get('message', '')}")
     elif state == "queued":
-        st.info("Queued: it starts when the run before it ends.")
+        st.info("Queued: it starts when the runs before it leave room on the CPU cores.")
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

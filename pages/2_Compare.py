@@ -35,8 +35,7 @@ def demo_view():
     if grids:
         step, path = grids[-1]
         digits.image(str(path), width="stretch",
-                     caption=f"What the GAN's generator draws at step {step}: each column "
-                             "asks it for one digit, 0 to 9.")
+                     caption=f"What the GAN's generator draws at step {step}.")
     sentence = demo.sentence(runs_now)
     statuses = [r.effective_status() for r in runs_now]
     if sentence:
@@ -59,7 +58,8 @@ with st.container(border=True):
         "supervised-only baseline on **the same 100 labeled images** (0.17% of the training "
         f"set), side by side on one CPU core each for {demo.SECONDS:g} seconds, and overlays "
         "their test accuracy. The GAN also learns from the 60,000 training images without "
-        "their labels.")
+        "their labels. (Its generator is not told which digit to draw, as on the Train page: "
+        "in so short a run that would cost the classifier about two points.)")
     if st.button("Run the demo", type="primary", icon=":material/play_arrow:"):
         demo.start(runs_dir())
         st.rerun()

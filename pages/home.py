@@ -74,22 +74,23 @@ through_app()
 phone_layout()
 st.title("SGAN Lab")
 st.markdown(
-    "**Learn to read handwritten digits from a handful of labels.** A semi-supervised GAN "
-    "trains one *discriminator* with two jobs: name the digit in the few labeled images, and "
-    "tell real images from the ones a *generator* invents. Telling real from fake forces it to "
-    "learn what digits look like from all 60,000 unlabeled images, and that makes the digit "
-    "job far easier than learning from the labels alone.")
+    "**Learn to read handwritten digits from a handful of labels, and watch a network learn to "
+    "draw them.** A semi-supervised GAN trains one *discriminator* with two jobs: name the digit "
+    "in the few labeled images, and tell real images from the ones a *generator* invents, while "
+    "the generator learns to draw digits that pass as real. The `fast` and `best` presets also "
+    "let the discriminator teach itself from all 60,000 unlabeled images: those it already "
+    "names with over 95% confidence become extra labeled examples, shown rotated, scaled and "
+    "shifted.")
 # an image, not st.html: st.html's sanitiser drops inline SVG (the diagram never showed);
 # the tall one replaces the wide one on a phone, where its labels would shrink to ~6 px
 st.container(key="diagram_wide").image(DIAGRAM.strip())
 st.container(key="diagram_tall").image(DIAGRAM_TALL.strip(), width="content")
 st.caption(
-    "The `fast` and `best` presets add one more use of the unlabeled images: those the "
-    "(weight-averaged) discriminator already names with over 95% confidence become extra "
-    "labeled examples, shown randomly rotated, scaled and shifted so the network must "
-    "recognise them in harder poses. Measured on a 2-core CPU, this self-training brings most "
-    "of the gain over the labels-only baseline; the README gives the numbers, with and without "
-    "the real/fake game.")
+    "What each part buys, measured on a 2-core CPU (100 labels, two minutes, mean of three "
+    "seeds): the self-training takes test accuracy from 93.6% (labels only) to about 97%; the "
+    "real/fake game adds nothing to that here (97.2% with it switched off). What the game buys "
+    "is the generator: 94% of the digits it draws are read as digits by a separate classifier "
+    "trained on all labels. The README and benchmarks/RESULTS.md give the numbers.")
 
 c1, c2, c3 = st.columns(3)
 with c1:

@@ -17,12 +17,15 @@ LABELS = 100
 SECONDS = 70.0
 THREADS = 1
 STATE_FILE = "demo.json"
+# The GAN's generator is not told which digit to draw: in 70 s on one core that conditioning
+# cost the classifier about two points (93.8% against 96.0%, the baseline 94.6%; RESULTS.md).
+GAN_OVERRIDES = {"class_weight": 0.0}
 
 
 def start(runs_dir, seconds: float = SECONDS, seed: int = 0) -> list[RunDir]:
     started = [start_run(make_config("fast", labels=LABELS, variant=v, seed=seed,
-                                     max_seconds=seconds, steps=100000, threads=THREADS),
-                         runs_dir)
+                                     max_seconds=seconds, steps=100000, threads=THREADS,
+                                     **GAN_OVERRIDES), runs_dir)
                for v in (GAN_VARIANT, BASELINE)]
     atomic_write_json(f"{runs_dir}/{STATE_FILE}", {"runs": [r.id for r in started]})
     return started
