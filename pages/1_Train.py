@@ -210,9 +210,11 @@ def live_view(run_id):
     charts_block(run, rows)
     if is_gan_variant(cfg.get("variant")):
         samples_block(run, cfg)
-    if status.get("state") not in ACTIVE_STATES and st.session_state.get("_live"):
-        st.session_state["_live"] = False
-        st.rerun()  # leave the polling fragment once training has ended
+    if status.get("state") != st.session_state.get("_page_state"):
+        # queued -> running -> finished: rerun the whole page, so the run picker's label says
+        # the new state and the polling fragment stops once training has ended
+        st.session_state["_page_state"] = status.get("state")
+        st.rerun()
 
 
 all_runs = runs()
@@ -235,8 +237,9 @@ else:
                               run=st.session_state["run_pick"]))
     if run_id != st.query_params.get("run"):
         st.query_params["run"] = run_id
-    active = next(r for r in all_runs if r.id == run_id).active
-    st.session_state["_live"] = active
+    picked = next(r for r in all_runs if r.id == run_id)
+    active = picked.active
+    st.session_state["_page_state"] = picked.state
     st.fragment(run_every=1.5 if active else None)(live_view)(run_id)
     with st.expander(f"All runs ({len(all_runs)})", icon=":material/table:"):
         runs_table(all_runs)
