@@ -19,6 +19,7 @@ from sgan_core.grids import gif_bytes
 from sgan_core.rundir import ACTIVE_STATES
 from sgan_core.variants import VARIANTS, is_gan_variant
 from sgan_ui.common import (
+    as_number,
     fmt_acc,
     fmt_duration,
     phone_layout,
@@ -151,10 +152,6 @@ def charts_block(run, rows):
         live_chart(accuracy, key="accuracy")
 
 
-def _number(value) -> float:
-    return float(value) if isinstance(value, (int, float)) else 0.0
-
-
 def samples_block(run, cfg):
     grids = run.sample_files()
     if not grids:
@@ -172,7 +169,7 @@ def samples_block(run, cfg):
                            file_name=f"{run.id}.gif", mime="image/gif")
     with c1.container(key="sample_grid"):
         asked = ("each column asks the generator for one digit, 0 to 9 from the left; "
-                 if _number(cfg.get("class_weight")) > 0 else "")
+                 if as_number(cfg.get("class_weight")) > 0 else "")
         st.image(str(dict(grids)[choice]), width=420,
                  caption=f"Generated digits at step {choice} ({asked}the same 100 latent "
                          "vectors in every grid)")

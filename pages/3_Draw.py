@@ -13,7 +13,7 @@ from sgan_core.charts import probabilities_figure
 from sgan_core.committee import CommitteeModel
 from sgan_core.predict import SHIPPED_MODEL_DIR, RunModel, model_version
 from sgan_core.rundir import RunDir, RunSummary
-from sgan_ui.common import fmt_acc, phone_layout, run_from_id, run_label, runs
+from sgan_ui.common import as_number, fmt_acc, phone_layout, run_from_id, run_label, runs
 from sgan_ui.fast_canvas import st_canvas
 from sgan_ui.navigation import through_app
 
@@ -42,14 +42,10 @@ def load_model(path: str, version: float) -> RunModel:
     return model
 
 
-def _accuracy(r: RunSummary) -> float:
-    return float(r.test_acc) if isinstance(r.test_acc, (int, float)) else 0.0
-
-
 def usable_runs() -> list[RunSummary]:
     """Every run with a classifier, best finished run first."""
     usable = [r for r in runs() if r.has_classifier]
-    usable.sort(key=lambda r: (r.state != "finished", -_accuracy(r)))
+    usable.sort(key=lambda r: (r.state != "finished", -as_number(r.test_acc)))
     return usable
 
 
@@ -60,7 +56,7 @@ def model_choices(usable: list[RunSummary]) -> dict[str, str]:
     ranked = [(r, run_label(r), r.id) for r in usable]
     if shipped.classifier_path.is_file():
         ranked.append((shipped.summary(), SHIPPED, SHIPPED))
-    ranked.sort(key=lambda t: (t[0].state != "finished", -_accuracy(t[0])))
+    ranked.sort(key=lambda t: (t[0].state != "finished", -as_number(t[0].test_acc)))
     return {label: run_id for _, label, run_id in ranked}
 
 

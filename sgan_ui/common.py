@@ -32,6 +32,11 @@ def run_from_id(run_id: str | None) -> RunDir | None:
         return None
 
 
+def as_number(value) -> float:
+    """A number read from a run's files, or 0.0 when it is missing or not a number."""
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
 def fmt_acc(value) -> str:
     return "–" if value is None else f"{value:.2%}"
 
