@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-from sgan_core.config import RunConfig
 from sgan_core.data import load_mnist
 from sgan_core.grids import to_uint8
 from sgan_core.models import generator_input
@@ -63,7 +62,7 @@ def as_input(images_uint8: np.ndarray) -> np.ndarray:
 def generated_digits(run: RunDir, n: int, seed: int = 0) -> np.ndarray:
     """n uint8 (28, 28) images from the run's saved generator, as its sample grids show them."""
     import keras
-    cfg = RunConfig.from_dict(run.read_config())
+    cfg = run.load_config()
     generator = keras.saving.load_model(run.generator_path, safe_mode=True, compile=False)
     z = np.random.default_rng(seed).standard_normal((n, cfg.latent_dim)).astype(np.float32)
     images = generator.predict(generator_input(cfg, z), batch_size=500, verbose=0)

@@ -1,7 +1,8 @@
 """Command line: `python -m sgan_core train|eval|list`.
 
-Errors the user can fix (bad label budget, missing data, unknown run) print one line and exit 2;
-a diverged run exits 3.
+Errors the user can fix (bad label budget, missing data, unknown run) print one line and exit 2,
+before any run directory is created; a diverged run, or one that cannot resume, exits 3; `eval`
+of a model that cannot be loaded exits 1. None of them prints a traceback.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import time
 
 from .config import PRESETS, ConfigError, make_config, parse_labels
 from .data import DataError
-from .rundir import RunDir, create_run, list_runs
+from .rundir import RUN_ID_RE, RunDir, UnreadableRun, create_run, list_runs
 from .variants import VARIANTS
 
 DEFAULT_RUNS_DIR = os.environ.get("SGAN_RUNS_DIR", "runs")
@@ -46,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr-d", type=float, help="discriminator learning rate")
     t.add_argument("--lr-g", type=float, help="generator learning rate")
     t.add_argument("--threads", type=int, default=2, help="TensorFlow intra-op threads (default 2)")
-    t.add_argument("--nice", type=int, default=0, help="lower the trainer's CPU priority by N")
+    t.add_argument("--nice", type=int, default=0, choices=range(20), metavar="0..19",
+                   help="lower the trainer's CPU priority by N")
     t.add_argument("--runs-dir", default=DEFAULT_RUNS_DIR, help="where run directories go")
     t.add_argument("--run-id", help="name of the new run directory (default: generated)")
     t.add_argument("--mnist", help="path of mnist.npz (default: $SGAN_MNIST, data/, Keras cache)")
@@ -86,6 +88,9 @@ class ProgressBar:
 def cmd_train(args) -> int:
     if args.nice:
         os.nice(args.nice)
+    if args.threads < 1:
+        raise ConfigError(f"threads must be at least 1, got {args.threads}")
+    from .data import load_mnist
     from .trainer import Trainer, TrainingFailed, configure_threads, prepare_resume
     configure_threads(args.threads)
     if args.resume:
@@ -93,11 +98,20 @@ def cmd_train(args) -> int:
         if not run.exists():
             print(f"error: {args.resume}: not a run directory (no config.json)", file=sys.stderr)
             return 2
-    else:
+        try:
+            run.load_config()
+        except UnreadableRun as e:
+            print(f"error: {args.resume}: {e.reason}", file=sys.stderr)
+            return 2
+    else:  # every setting and the data are checked before a run directory exists
         cfg = make_config(args.preset, labels=args.labels, variant=args.variant, steps=args.steps,
                           max_seconds=args.max_seconds, seed=args.seed,
                           batch_size=args.batch_size, lr_d=args.lr_d, lr_g=args.lr_g,
                           threads=args.threads, mnist_path=args.mnist)
+        if args.run_id is not None and not RUN_ID_RE.fullmatch(args.run_id):
+            raise ConfigError(f"run id {args.run_id!r} must be letters, digits, '.', '_' or "
+                              "'-' (at most 100, starting with a letter or digit)")
+        data = load_mnist(cfg.mnist_path)
         run = create_run(cfg, args.runs_dir, args.run_id)
     print(f"run directory: {run.path}", file=sys.stderr)
     try:
@@ -105,9 +119,11 @@ def cmd_train(args) -> int:
             trainer = prepare_resume(run)
             print(f"resuming at step {trainer.step}", file=sys.stderr)
         else:
-            trainer = Trainer(cfg, run)
+            trainer = Trainer(cfg, run, data)
         status = trainer.fit(progress=None if args.quiet else ProgressBar())
     except TrainingFailed as e:
+        if run.read_status().get("state") != "failed":
+            run.write_status(state="failed", message=str(e))
         print(f"\nerror: {e}", file=sys.stderr)
         return 3
     except DataError as e:
@@ -125,8 +141,13 @@ def cmd_train(args) -> int:
 
 def cmd_eval(args) -> int:
     from . import committee
+    from .predict import ModelLoadError
     runs = [RunDir(path) for path in args.run_dirs]
-    result = committee.evaluate(runs, args.mnist)
+    try:
+        result = committee.evaluate(runs, args.mnist)
+    except (ConfigError, ModelLoadError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     for run, acc in zip(runs, result["members"]):
         print(f"{run.path}: test accuracy {acc:.2%} on {result['images']} images")
     if len(runs) > 1:
@@ -142,6 +163,9 @@ def cmd_list(args) -> int:
         return 0
     print(f"{'run':50} {'state':11} {'step':>13} {'test acc':>8}")
     for r in rows:
+        if not r.usable:
+            print(f"{r.id:50} unreadable: {r.problem}")
+            continue
         acc = f"{r.test_acc:.2%}" if r.test_acc is not None else "-"
         print(f"{r.id:50} {r.state:11} {r.step:>6}/{r.total_steps or '?':<6} {acc:>8}")
     return 0

@@ -13,7 +13,7 @@ import numpy as np
 
 from .config import ConfigError, RunConfig
 from .predict import DrawingReader, Prediction, RunModel, classify_images
-from .rundir import RunDir, RunSummary
+from .rundir import RunDir, RunSummary, UnreadableRun
 
 
 def member_configs(runs: list[RunDir]) -> list[RunConfig]:
@@ -21,7 +21,10 @@ def member_configs(runs: list[RunDir]) -> list[RunConfig]:
     and a saved classifier each."""
     if not runs:
         raise ConfigError("a committee needs at least one run")
-    cfgs = [RunConfig.from_dict(r.read_config()) for r in runs]
+    try:
+        cfgs = [r.load_config() for r in runs]
+    except UnreadableRun as e:
+        raise ConfigError(str(e)) from None
     for run in runs:
         if not run.classifier_path.is_file():
             raise ConfigError(f"{run.path}: no saved classifier")
@@ -53,11 +56,11 @@ def evaluate(runs: list[RunDir], mnist_path: str | None = None) -> dict:
 
 
 def label_groups(summaries: list[RunSummary]) -> dict[tuple, list[RunSummary]]:
-    """Run summaries with a classifier, grouped by their labeled images (label budget, seed);
-    only groups of two or more runs, which can be read together."""
+    """Readable run summaries with a classifier, grouped by their labeled images (label budget,
+    seed); only groups of two or more runs, which can be read together."""
     groups: dict[tuple, list[RunSummary]] = {}
     for r in summaries:
-        if r.has_classifier:
+        if r.has_classifier and r.usable:
             groups.setdefault((r.labels, r.seed), []).append(r)
     return {k: v for k, v in sorted(groups.items()) if len(v) >= 2}
 

@@ -7,12 +7,16 @@ resumed or evaluated from that file alone.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from .variants import VARIANTS, Variant
 
+ARCHS = ("mlp", "cnn", "conv")
 GENERATORS = ("mlp", "dcgan")
+GENERATOR_LOSSES = ("feature_matching", "nonsat")
 MIN_LABELS, MAX_LABELS = 10, 60000
+MAX_SEED = 2**32 - 1                # NumPy's seeds are 32-bit and not negative
 TUPLE_FIELDS = ("input_range", "cnn_filters")  # lists in config.json, tuples in RunConfig
 
 
@@ -53,6 +57,7 @@ class RunConfig:
     subset_every: int = 25            # the first TEST_SUBSET test images, for the live chart
     sample_every: int = 250
     checkpoint_every: int = 500
+    checkpoint_seconds: float = 30.0  # also checkpoint this often: a kill loses at most this
     threads: int = 2                  # TensorFlow intra-op threads in the trainer
     input_range: tuple = (-1.0, 1.0)  # pixel 0 maps to input_range[0], 255 to input_range[1]
     mnist_path: str | None = None
@@ -77,14 +82,52 @@ class RunConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RunConfig":
-        """Unknown keys are ignored: runs written before an option was removed still load."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        kwargs = {k: v for k, v in d.items() if k in known}
-        for name in TUPLE_FIELDS:
-            if name in kwargs:
-                kwargs[name] = tuple(kwargs[name])
-        return cls(**kwargs)
+    def from_dict(cls, d) -> "RunConfig":
+        """A config read from disk, checked as untrusted input: ConfigError names the first bad
+        setting ("labels is not a whole number"). Unknown keys are ignored: runs written before
+        an option was removed still load."""
+        if not isinstance(d, dict):
+            raise ConfigError("not a JSON object")
+        for name in REQUIRED_FIELDS:
+            if name not in d:
+                raise ConfigError(f"{name} is missing")
+        kwargs = {f.name: _typed(f.name, d[f.name], f.default)
+                  for f in dataclasses.fields(cls) if f.name in d}
+        return check(cls(**kwargs))
+
+
+REQUIRED_FIELDS = ("labels", "variant", "seed")
+
+
+def _typed(name: str, value, default):
+    """value, if it has the type of the field's default (ints for int fields, any finite number
+    for float fields); otherwise ConfigError."""
+    def number(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+        kind = "true or false"
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        kind = "a whole number"
+    elif isinstance(default, float) or name == "max_seconds":
+        ok = number(value) or (value is None and default is None)
+        kind = "a number"
+    elif isinstance(default, tuple):
+        ok = isinstance(value, (list, tuple)) and all(number(v) for v in value)
+        value = tuple(value) if ok else value
+        kind = "a list of numbers"
+    else:  # str, or str | None
+        ok = isinstance(value, str) or (value is None and default is None)
+        kind = "text"
+    if not ok:
+        raise ConfigError(f"{name} is not {kind} (found {_short(value)})")
+    return value
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 PRESETS: dict[str, dict] = {
@@ -157,17 +200,56 @@ def make_config(preset: str = "fast", **overrides) -> RunConfig:
     values = dict(PRESETS[preset])
     values.update({k: v for k, v in overrides.items() if v is not None})
     values["preset"] = preset
-    cfg = RunConfig(**values)
+    try:
+        cfg = RunConfig(**values)
+    except TypeError as e:
+        raise ConfigError(str(e)) from None
     cfg.labels = parse_labels(cfg.labels)
-    if cfg.generator not in GENERATORS:
-        raise ConfigError(f"unknown generator {cfg.generator!r}; choose one of "
-                          f"{', '.join(GENERATORS)}")
+    return check(cfg)
+
+
+def check(cfg: RunConfig) -> RunConfig:
+    """cfg, if every setting can be trained with; otherwise ConfigError saying which and why.
+    Runs before a run directory is created, and on every config.json read from disk."""
+    def fail(msg):
+        raise ConfigError(msg)
+
+    def positive(name, minimum=None):
+        value, label = getattr(cfg, name), name.replace("_", " ")
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            fail(f"{label} must be a number, got {_short(value)}")
+        if minimum is not None and value < minimum:
+            fail(f"{label} must be at least {minimum}, got {value}")
+        if value <= 0:
+            fail(f"{label} must be positive, got {value}")
+
+    if not isinstance(cfg.labels, int) or not MIN_LABELS <= cfg.labels <= MAX_LABELS:
+        fail(f"labels must be from {MIN_LABELS} to {MAX_LABELS}, got {_short(cfg.labels)}")
     if cfg.variant not in VARIANTS:
-        raise ConfigError(f"unknown variant {cfg.variant!r}; choose one of {', '.join(VARIANTS)}")
-    if cfg.steps < 1:
-        raise ConfigError(f"steps must be at least 1, got {cfg.steps}")
-    if cfg.batch_size < 2:
-        raise ConfigError(f"batch size must be at least 2, got {cfg.batch_size}")
-    if cfg.max_seconds is not None and cfg.max_seconds <= 0:
-        raise ConfigError(f"max seconds must be positive, got {cfg.max_seconds}")
+        fail(f"unknown variant {cfg.variant!r}; choose one of {', '.join(VARIANTS)}")
+    if cfg.arch not in ARCHS:
+        fail(f"unknown network {cfg.arch!r}; choose one of {', '.join(ARCHS)}")
+    if cfg.generator not in GENERATORS:
+        fail(f"unknown generator {cfg.generator!r}; choose one of {', '.join(GENERATORS)}")
+    if cfg.generator_loss not in GENERATOR_LOSSES:
+        fail(f"unknown generator loss {cfg.generator_loss!r}")
+    if not isinstance(cfg.seed, int) or not 0 <= cfg.seed <= MAX_SEED:
+        fail(f"seed must be a whole number from 0 to {MAX_SEED}, got {_short(cfg.seed)}")
+    for name in ("steps", "latent_dim", "log_every", "eval_every", "sample_every",
+                 "checkpoint_every", "threads"):
+        positive(name, minimum=1)
+    positive("batch_size", minimum=2)
+    for name in ("lr_d", "lr_g", "checkpoint_seconds"):
+        positive(name)
+    if cfg.max_seconds is not None:
+        positive("max_seconds")
+    if cfg.augment_shift < 0 or cfg.subset_every < 0:
+        fail("augment shift and subset every must not be negative")
+    if not 0.0 <= cfg.ema_decay < 1.0:
+        fail(f"ema decay must be from 0 to below 1, got {cfg.ema_decay}")
+    if len(cfg.input_range) != 2 or not cfg.input_range[0] < cfg.input_range[1]:
+        fail(f"input range must be two increasing numbers, got {list(cfg.input_range)}")
+    if len(cfg.cnn_filters) != 3 or not all(isinstance(n, int) and n > 0
+                                            for n in cfg.cnn_filters):
+        fail(f"cnn filters must be three positive whole numbers, got {list(cfg.cnn_filters)}")
     return cfg

@@ -6,6 +6,7 @@ the project (`data/mnist.npz`), the Keras cache, and finally Keras' download.
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +59,9 @@ def read_npz(path: str | os.PathLike) -> Mnist:
     path = str(path)
     if not os.path.isfile(path):
         raise DataError(f"{path}: no such file")
+    if not zipfile.is_zipfile(path):  # np.load would try it as a pickle and say so
+        raise DataError(f"{path}: not a readable .npz file (expected a zip of the NumPy arrays "
+                        f"x_train, y_train, x_test, y_test)")
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}

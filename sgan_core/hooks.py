@@ -90,11 +90,24 @@ class SampleGrids(Hook):
 
 
 class Checkpoints(Hook):
-    """ckpt/state.npz and the exported models, every checkpoint_every steps and at the end."""
+    """ckpt/state.npz and the exported models every checkpoint_every steps and at the end; the
+    state alone also every checkpoint_seconds of training, so a killed trainer loses at most
+    that much work."""
+
+    def __init__(self, trainer):
+        super().__init__(trainer)
+        self.saved_at = time.perf_counter()
 
     def after_step(self, metrics: dict, last: bool) -> None:
-        if not last and self.t.step % self.t.cfg.checkpoint_every == 0:
+        if last:
+            return
+        if self.t.step % self.t.cfg.checkpoint_every == 0:
             self.t.save_checkpoint()
+        elif time.perf_counter() - self.saved_at >= self.t.cfg.checkpoint_seconds:
+            self.t.save_checkpoint(export=False)
+        else:
+            return
+        self.saved_at = time.perf_counter()
 
     def at_end(self) -> None:
         self.t.save_checkpoint()

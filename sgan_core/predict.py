@@ -1,17 +1,18 @@
 """Classify images with a run's saved models (what the Draw page, committees and `eval` use).
 
 Models are loaded only from a run directory's fixed file names (or the shipped demo model), with
-Keras safe mode on.
+Keras safe mode on, and every model file is untrusted input: one that fails to load, or is not
+a 28x28 -> 10 classifier, raises ModelLoadError with one sentence for the page or the CLI.
 """
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .config import RunConfig
 from .data import scale_images
 from .npforward import UnsupportedModel, compile_model
 from .preprocess import to_mnist
@@ -20,14 +21,41 @@ from .rundir import RunDir
 SHIPPED_MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "demo_run"
 
 
-def load_classifier(path):
+class ModelLoadError(ValueError):
+    """A model file that cannot be used; the message is one sentence naming the file."""
+
+
+def load_classifier(path, outputs: int | None = 10):
+    """A Keras model file taking (N, 28, 28, 1) images (and, unless outputs is None, giving
+    `outputs` values per image), loaded in safe mode; ModelLoadError otherwise."""
+    path = Path(path)
+    name = f"{path.parent.name}/{path.name}"
+    if not path.is_file():
+        raise ModelLoadError(f"{name} is missing.")
+    if not zipfile.is_zipfile(path):
+        raise ModelLoadError(f"{name} is damaged: it is not a Keras model file.")
     import keras
-    return keras.saving.load_model(str(path), safe_mode=True, compile=False)
+    try:
+        model = keras.saving.load_model(str(path), safe_mode=True, compile=False)
+    except Exception as e:  # Keras raises many types for a bad file; all mean "unusable"
+        if "lambda" in str(e).lower():
+            raise ModelLoadError(f"{name} holds a Lambda layer (arbitrary Python code), which "
+                                 "SGAN Lab never runs; this model cannot be used.") from None
+        raise ModelLoadError(f"{name} is damaged or was not saved by SGAN Lab "
+                             f"({type(e).__name__}).") from None
+    try:
+        in_shape, out_shape = tuple(model.input_shape), tuple(model.output_shape)
+    except (AttributeError, ValueError, TypeError):
+        in_shape = out_shape = None
+    if in_shape != (None, 28, 28, 1) or (outputs is not None and out_shape != (None, outputs)):
+        raise ModelLoadError(f"{name} is not an MNIST classifier (input {in_shape}, output "
+                             f"{out_shape}).")
+    return model
 
 
 def classify_images(run: RunDir, images: np.ndarray) -> np.ndarray:
     """The run's saved classifier's probabilities for uint8 MNIST images (N, 28, 28), (N, 10)."""
-    cfg = RunConfig.from_dict(run.read_config())
+    cfg = run.load_config()
     return load_classifier(run.classifier_path).predict(
         scale_images(images, cfg.input_range), batch_size=2000, verbose=0)
 
@@ -53,11 +81,12 @@ class RunModel(DrawingReader):
 
     def __init__(self, run: RunDir):
         self.run = run
-        self.cfg = RunConfig.from_dict(run.read_config())
+        self.cfg = run.load_config()
         self.classifier = load_classifier(run.classifier_path)
         self.discriminator = None
         if self.cfg.is_gan and run.discriminator_path.is_file():
-            self.discriminator = load_classifier(run.discriminator_path)
+            self.discriminator = load_classifier(run.discriminator_path,
+                                                 self.cfg.variant_spec.raw_width)
         self.version = model_version(run)
         self._forward = _one_image_function(self.classifier, self.discriminator)
         self.predict_digit(np.zeros((28, 28), np.uint8))  # trace now, not on the first stroke

@@ -16,7 +16,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-ACTIVE_STATES = ("queued", "running")   # the others: finished, stopped, failed, interrupted
+from .config import ConfigError, RunConfig
+
+ACTIVE_STATES = ("queued", "running")
+STATES = ACTIVE_STATES + ("finished", "stopped", "failed", "interrupted")
 RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # always with fullmatch
 HEARTBEAT_STALE_S = 30.0
 
@@ -80,13 +83,28 @@ class RunDir:
 
     # --- config and status ---
     def read_config(self) -> dict:
-        return read_json(self.config_path, {}) or {}
+        """config.json as written, unchecked (use load_config to train or predict with it)."""
+        config = read_json(self.config_path, {})
+        return config if isinstance(config, dict) else {}
+
+    def load_config(self) -> RunConfig:
+        """The run's config, checked; UnreadableRun saying what is wrong otherwise."""
+        try:
+            with open(self.config_path, "rb") as f:
+                data = json.loads(f.read(1_000_000))
+            return RunConfig.from_dict(data)
+        except OSError as e:
+            raise UnreadableRun(self, f"config.json: {e.strerror or e}") from None
+        except ValueError as e:  # bad JSON, or ConfigError
+            what = str(e) if isinstance(e, ConfigError) else "not valid JSON"
+            raise UnreadableRun(self, f"config.json: {what}") from None
 
     def write_config(self, cfg_dict: dict) -> None:
         atomic_write_json(self.config_path, cfg_dict)
 
     def read_status(self) -> dict:
-        return read_json(self.status_path, {}) or {}
+        status = read_json(self.status_path, {})
+        return status if isinstance(status, dict) else {}
 
     def write_status(self, **fields) -> dict:
         status = self.read_status()
@@ -149,15 +167,49 @@ class RunDir:
             pass
 
     def summary(self) -> "RunSummary":
-        cfg, status = self.read_config(), self.effective_status()
+        """What a runs table shows; a run whose files cannot be read gets a `problem` instead
+        of crashing the page that lists it."""
+        status, problem = self.effective_status(), ""
+        try:
+            cfg = self.load_config()
+            labels, variant, preset, seed = cfg.labels, cfg.variant, cfg.preset, cfg.seed
+            steps, max_seconds = cfg.steps, cfg.max_seconds
+        except UnreadableRun as e:
+            labels = variant = preset = seed = steps = max_seconds = None
+            problem = e.reason
+        test_acc = status.get("test_acc")
+        if test_acc is not None and not _fraction(test_acc):
+            problem = problem or f"status.json: test_acc is not a fraction (found {test_acc!r:.40})"
+            test_acc = None
+        state = status.get("state")
         return RunSummary(
-            id=self.id, labels=cfg.get("labels"), variant=cfg.get("variant"),
-            preset=cfg.get("preset"), seed=cfg.get("seed"),
-            state=status.get("state", "unknown"), step=status.get("step", 0),
-            total_steps=status.get("total_steps", cfg.get("steps")),
-            max_seconds=cfg.get("max_seconds"), test_acc=status.get("test_acc"),
-            elapsed_s=status.get("elapsed_s", 0.0), message=status.get("message", ""),
-            created=status.get("created", 0.0), has_classifier=self.classifier_path.is_file())
+            id=self.id, labels=labels, variant=variant, preset=preset, seed=seed,
+            state=state if state in STATES else "unknown",
+            step=_count(status.get("step")), total_steps=_count(status.get("total_steps")) or steps,
+            max_seconds=max_seconds, test_acc=test_acc, elapsed_s=_seconds(status.get("elapsed_s")),
+            message=str(status.get("message", ""))[:500], created=_seconds(status.get("created")),
+            has_classifier=self.classifier_path.is_file(), problem=problem)
+
+
+class UnreadableRun(ValueError):
+    """A run directory whose files cannot be used; str() names the run and the reason."""
+
+    def __init__(self, run: RunDir, reason: str):
+        super().__init__(f"run {run.id}: {reason}")
+        self.run, self.reason = run, reason
+
+
+def _count(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _seconds(value) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+    return float(value) if ok and abs(value) < 1e12 else 0.0
+
+
+def _fraction(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
 
 
 @dataclass(frozen=True)
@@ -177,10 +229,16 @@ class RunSummary:
     message: str
     created: float
     has_classifier: bool
+    problem: str = ""   # why this run's files cannot be used ("config.json: labels is ...")
 
     @property
     def active(self) -> bool:
         return self.state in ACTIVE_STATES
+
+    @property
+    def usable(self) -> bool:
+        """Readable: its config and status can be trusted by tables, charts and models."""
+        return not self.problem
 
 
 def create_run(cfg, runs_dir, run_id: str | None = None) -> RunDir:
@@ -241,7 +299,9 @@ def _parse_rows(data: bytes):
         except ValueError:
             continue  # a damaged line: skip it, keep the rest
         if isinstance(row, dict) and isinstance(row.get("step"), int):
-            yield row
+            # only numbers reach the charts: a damaged value is dropped, not plotted
+            yield {k: v for k, v in row.items() if isinstance(v, (int, float))
+                   and not isinstance(v, bool) and v == v}
 
 
 _METRICS = _MetricsCache()
@@ -250,11 +310,14 @@ _METRICS = _MetricsCache()
 def _process_alive(pid, heartbeat) -> bool:
     """Is the trainer that wrote this status still alive? Its pid decides; the heartbeat guards
     against a reused pid (and stands in when no pid was written)."""
-    age = time.time() - float(heartbeat) if heartbeat is not None else float("inf")
+    beat = _seconds(heartbeat)
+    age = time.time() - beat if beat else float("inf")
     if not pid:
         return age < HEARTBEAT_STALE_S
+    if not isinstance(pid, int) or pid <= 0:  # never a process group (0, negative): damaged
+        return False
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:

@@ -29,7 +29,7 @@ def accuracy_table(summaries: list[RunSummary]) -> dict:
     averaged together."""
     cells = defaultdict(list)
     for r in summaries:
-        if (r.state == "finished" and isinstance(r.test_acc, (int, float))
+        if (r.usable and r.state == "finished" and isinstance(r.test_acc, (int, float))
                 and isinstance(r.labels, int) and r.variant in VARIANTS
                 and isinstance(r.preset, str)):
             cells[(r.labels, r.preset, run_length(r), r.variant)].append(float(r.test_acc))

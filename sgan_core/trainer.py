@@ -140,7 +140,9 @@ class Trainer:
         return "finished"
 
     # ---------- checkpoints ----------
-    def save_checkpoint(self) -> None:
+    def save_checkpoint(self, export: bool = True) -> None:
+        """ckpt/state.npz (everything a resume needs) and, with export, the plain-Keras models
+        that the Draw page and `eval` read."""
         arrays = {f"{name}/{i}": np.asarray(var.numpy())
                   for name, variables in self.sgan.variable_groups().items()
                   for i, var in enumerate(variables)}
@@ -149,31 +151,44 @@ class Trainer:
         buf = io.BytesIO()
         np.savez(buf, **arrays)
         atomic_write_bytes(self.run.ckpt_dir / "state.npz", buf.getvalue())
-        self.sgan.export(self.run)
+        if export:
+            self.sgan.export(self.run)
 
     def load_checkpoint(self) -> bool:
         path = self.run.ckpt_dir / "state.npz"
         if not path.is_file():
             return False
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
-        for name, variables in self.sgan.variable_groups().items():
-            for i, var in enumerate(variables):
-                var.assign(arrays[f"{name}/{i}"])
-        meta = json.loads(str(arrays["meta"]))
-        self.step = int(meta["step"])
-        self.elapsed_before = float(meta["elapsed_s"])
-        self.batches.restore(meta)
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                arrays = {k: f[k] for k in f.files}
+            for name, variables in self.sgan.variable_groups().items():
+                for i, var in enumerate(variables):
+                    value = arrays[f"{name}/{i}"]
+                    if tuple(value.shape) != tuple(var.shape):
+                        raise ValueError(f"{name}/{i} has shape {value.shape}")
+                    var.assign(value)
+            meta = json.loads(str(arrays["meta"]))
+            self.step = int(meta["step"])
+            self.elapsed_before = float(meta["elapsed_s"])
+            self.batches.restore(meta)
+        except Exception as e:  # a damaged file fails in many ways; all mean "cannot resume"
+            raise TrainingFailed(f"ckpt/state.npz cannot be resumed from: it is damaged or "
+                                 f"from another configuration ({type(e).__name__}: "
+                                 f"{str(e)[:200]})") from None
         return True
 
 
 def prepare_resume(run: RunDir) -> Trainer:
     """A Trainer restored from the run's last checkpoint, with metrics and grids past it
     dropped."""
-    trainer = Trainer(RunConfig.from_dict(run.read_config()), run)
+    trainer = Trainer(run.load_config(), run)
     trainer.load_checkpoint()
-    run.truncate_metrics(trainer.step)
+    rows = run.truncate_metrics(trainer.step)
     for step, path in run.sample_files():
         if step > trainer.step:
             path.unlink(missing_ok=True)
+    # the status must not keep the accuracy of steps that are being trained again
+    evaluated = [r["test_acc"] for r in rows if "test_acc" in r]
+    run.write_status(step=trainer.step, elapsed_s=trainer.elapsed_before,
+                     test_acc=evaluated[-1] if evaluated else None)
     return trainer
