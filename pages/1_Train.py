@@ -15,11 +15,11 @@ from sgan_core.config import (
     make_config,
     parse_labels,
 )
-from sgan_core.grids import gif_bytes
+from sgan_core.grids import GridError, gif_bytes, read_grid
 from sgan_core.rundir import ACTIVE_STATES
 from sgan_core.variants import VARIANTS, is_gan_variant
+from sgan_ui import access
 from sgan_ui.common import (
-    as_number,
     fmt_acc,
     fmt_duration,
     phone_layout,
@@ -81,32 +81,32 @@ def new_run_form(expanded: bool):
         except ConfigError as e:
             st.error(str(e))
             labels = None
+        allowed = access.can_control()
         if st.button("Start training", type="primary", icon=":material/play_arrow:",
-                     disabled=labels is None):
+                     disabled=labels is None or not allowed,
+                     help=None if allowed else access.LOCKED_HELP) and access.can_control():
             try:
                 cfg = make_config(preset, labels=labels, variant=variant, steps=int(steps),
                                   max_seconds=max_seconds, seed=int(seed), lr_d=lr_d, lr_g=lr_g,
                                   batch_size=int(batch))
-            except ConfigError as e:
+                run = launcher.start_run(cfg, runs_dir(), access.max_queued())
+            except (ConfigError, launcher.QueueFull) as e:
                 st.error(str(e))
                 return
-            run = launcher.start_run(cfg, runs_dir())
             st.query_params["run"] = run.id
             st.rerun()
 
 
-def progress_block(run, status, rows):
-    step, total = status.get("step", 0), status.get("total_steps") or 1
-    state = status.get("state", "unknown")
+def progress_block(summary, rows):
+    step, total, state = summary.step, summary.total_steps or 1, summary.state
     recent = [r for r in rows[-10:] if "elapsed_s" in r]
     rate = None
     if len(recent) >= 2 and recent[-1]["elapsed_s"] > recent[0]["elapsed_s"]:
         rate = (recent[-1]["step"] - recent[0]["step"]) / (recent[-1]["elapsed_s"] -
                                                             recent[0]["elapsed_s"])
-    cfg = run.read_config()
-    elapsed = status.get("elapsed_s") or 0.0
-    if cfg.get("max_seconds"):  # a time budget: progress and ETA by the clock
-        budget = cfg["max_seconds"]
+    elapsed = summary.elapsed_s
+    if summary.max_seconds:  # a time budget: progress and ETA by the clock
+        budget = summary.max_seconds
         eta = max(0.0, budget - elapsed)
         fraction = 1.0 if state == "finished" else min(1.0, elapsed / budget)
         text = f"{state} · step {step} · {fmt_duration(elapsed)} of {fmt_duration(budget)}"
@@ -116,14 +116,14 @@ def progress_block(run, status, rows):
         text = f"{state} · step {step} / {total}"
     st.progress(fraction, text=text)
     c = st.container(key="train_metrics").columns(4)
-    c[0].metric("Test accuracy", fmt_acc(status.get("test_acc")))
+    c[0].metric("Test accuracy", fmt_acc(summary.test_acc))
     c[1].metric("Steps / s", f"{rate:.1f}" if rate else "–")
-    c[2].metric("Elapsed", fmt_duration(status.get("elapsed_s")))
+    c[2].metric("Elapsed", fmt_duration(summary.elapsed_s))
     c[3].metric("ETA", fmt_duration(eta) if state == "running" else "–")
     if state == "failed":
-        st.error(f"Run failed: {status.get('message', 'no message')}")
+        st.error(f"Run failed: {summary.message or 'no message'}")
     elif state == "interrupted":
-        st.warning(f"Interrupted: {status.get('message', '')}")
+        st.warning(f"Interrupted: {summary.message}")
     elif state == "queued":
         st.info("Queued: it starts when the runs before it leave room on the CPU cores.")
 
@@ -152,7 +152,17 @@ def charts_block(run, rows):
         live_chart(accuracy, key="accuracy")
 
 
-def samples_block(run, cfg):
+@st.cache_data(max_entries=256, show_spinner=False)
+def grid_problem(path: str, mtime: float, size: int) -> str:
+    """Why a grid file cannot be shown ('' when it can), checked once per file version."""
+    try:
+        read_grid(path)
+    except GridError as e:
+        return str(e)
+    return ""
+
+
+def samples_block(run):
     grids = run.sample_files()
     if not grids:
         st.caption("No generated digits yet.")
@@ -169,27 +179,39 @@ def samples_block(run, cfg):
                            file_name=f"{run.id}.gif", mime="image/gif")
     with c1.container(key="sample_grid"):
         asked = ("each column asks the generator for one digit, 0 to 9 from the left; "
-                 if as_number(cfg.get("class_weight")) > 0 else "")
-        st.image(str(dict(grids)[choice]), width=420,
+                 if run.load_config().conditional else "")
+        path = dict(grids)[choice]
+        stat = path.stat()
+        problem = grid_problem(str(path), stat.st_mtime, stat.st_size)
+        if problem:
+            st.warning(f"The grid of step {choice} cannot be shown: {problem}.")
+            return
+        st.image(str(path), width=420,
                  caption=f"Generated digits at step {choice} ({asked}the same 100 latent "
                          "vectors in every grid)")
 
 
-def actions_block(run, status):
-    state = status.get("state")
+def actions_block(run, state):
     c = st.columns([1, 1, 1, 4])
-    if state in ACTIVE_STATES and c[0].button("Stop", icon=":material/stop:",
-                                              help="Stops within 2 s and keeps the last "
-                                                   "checkpoint."):
+    allowed = access.can_control()
+    locked = {"disabled": not allowed, "help": None if allowed else access.LOCKED_HELP}
+    stop_help = "Stops within 2 s and keeps the last checkpoint." if allowed else locked["help"]
+    if state in ACTIVE_STATES and c[0].button("Stop", icon=":material/stop:", disabled=not allowed,
+                                              help=stop_help) and access.can_control():
         launcher.stop_run(run)
         st.toast("Stop requested")
     resumable = state in ("stopped", "interrupted", "failed")
-    if resumable and c[1].button("Resume", icon=":material/play_arrow:"):
-        launcher.resume_run(run, runs_dir())
+    if resumable and c[1].button("Resume", icon=":material/play_arrow:", **locked) \
+            and access.can_control():
+        try:
+            launcher.resume_run(run, runs_dir(), access.max_queued())
+        except launcher.QueueFull as e:
+            st.error(str(e))
+            return
         st.rerun()
-    with c[2].popover("Delete", icon=":material/delete:"):
+    with c[2].popover("Delete", icon=":material/delete:", **locked):
         st.write(f"Delete **{run.id}** and all its files? This cannot be undone.")
-        if st.button("Delete for good", type="primary"):
+        if st.button("Delete for good", type="primary") and access.can_control():
             launcher.delete_run(run)
             del st.query_params["run"]
             st.rerun()
@@ -199,18 +221,22 @@ def live_view(run_id):
     run = run_from_id(run_id)
     if run is None:
         return
-    status = run.effective_status()
+    summary = run.summary()
+    if not summary.usable:
+        st.error(f"This run cannot be read: {summary.problem}. Its files were damaged or "
+                 "written by something else; delete it, or repair the file.")
+        actions_block(run, "unreadable")
+        return
     rows = run.read_metrics()
-    cfg = run.read_config()
-    progress_block(run, status, rows)
-    actions_block(run, status)
+    progress_block(summary, rows)
+    actions_block(run, summary.state)
     charts_block(run, rows)
-    if is_gan_variant(cfg.get("variant")):
-        samples_block(run, cfg)
-    if status.get("state") != st.session_state.get("_page_state"):
+    if is_gan_variant(summary.variant):
+        samples_block(run)
+    if summary.state != st.session_state.get("_page_state"):
         # queued -> running -> finished: rerun the whole page, so the run picker's label says
         # the new state and the polling fragment stops once training has ended
-        st.session_state["_page_state"] = status.get("state")
+        st.session_state["_page_state"] = summary.state
         st.rerun()
 
 

@@ -9,10 +9,22 @@ import streamlit as st
 
 from sgan_core import committee, demo
 from sgan_core.charts import compare_figure
-from sgan_core.predict import model_version
+from sgan_core.config import ConfigError
+from sgan_core.grids import GridError, read_grid
+from sgan_core.launcher import QueueFull
+from sgan_core.predict import ModelLoadError, model_version
 from sgan_core.rundir import ACTIVE_STATES, RunDir
 from sgan_core.tables import accuracy_table
-from sgan_ui.common import fmt_acc, phone_layout, run_label, runs, runs_dir
+from sgan_ui import access
+from sgan_ui.common import (
+    fmt_acc,
+    phone_layout,
+    readable,
+    run_label,
+    runs,
+    runs_dir,
+    unreadable_note,
+)
 from sgan_ui.live_chart import figure_json, live_chart
 from sgan_ui.navigation import through_app
 
@@ -34,8 +46,11 @@ def demo_view():
     grids = gan.sample_files() if gan else []
     if grids:
         step, path = grids[-1]
-        digits.image(str(path), width="stretch",
-                     caption=f"What the GAN's generator draws at step {step}.")
+        try:
+            digits.image(read_grid(path), width="stretch",
+                         caption=f"What the GAN's generator draws at step {step}.")
+        except GridError as e:
+            digits.warning(f"The generated digits cannot be shown: {e}.")
     sentence = demo.sentence(runs_now)
     statuses = [r.effective_status() for r in runs_now]
     if sentence:
@@ -60,15 +75,23 @@ with st.container(border=True):
         "their test accuracy. The GAN also learns from the 60,000 training images without "
         "their labels. (Its generator is not told which digit to draw, as on the Train page: "
         "in so short a run that would cost the classifier about two points.)")
-    if st.button("Run the demo", type="primary", icon=":material/play_arrow:"):
-        demo.start(runs_dir())
-        st.rerun()
+    allowed = access.can_control()
+    if st.button("Run the demo", type="primary", icon=":material/play_arrow:",
+                 disabled=not allowed, help=None if allowed else access.LOCKED_HELP) \
+            and access.can_control():
+        try:
+            demo.start(runs_dir(), max_queued=access.max_queued())
+            st.rerun()
+        except QueueFull as e:
+            st.error(str(e))
     live = any(r.effective_status().get("state") in ACTIVE_STATES
                for r in demo.demo_runs(runs_dir(), demo.read(runs_dir())))
     st.session_state["_demo_live"] = live
     st.fragment(run_every=2.0 if live else None)(demo_view)()
 
-all_runs = [r for r in runs() if r.test_acc is not None]
+listed = runs()
+unreadable_note(listed)
+all_runs = [r for r in readable(listed) if r.test_acc is not None]
 st.subheader("Test accuracy over training")
 if not all_runs:
     st.info("No run has been evaluated yet. Train one on the Train page or run the demo.")
@@ -102,7 +125,7 @@ st.caption("Runs trained on the same labeled images (label budget and seed) but 
            "all of them and takes the mean of their probabilities; it has seen no more labels "
            "than each member. It can also be worse than its best member, when the others share "
            "a mistake: measure it here. The Draw page reads drawings the same way.")
-groups = committee.label_groups(runs())
+groups = committee.label_groups(listed)
 if not groups:
     st.info("Train two or more runs on the same labels (the same label budget and seed) to "
             "read them together.")
@@ -114,10 +137,16 @@ else:
                          format_func=member_labels.get)
     if len(ids) < 2:
         st.caption("Choose at least two members.")
-    elif st.button("Evaluate the committee on the test images", icon=":material/groups:"):
+    result = None
+    if len(ids) >= 2 and st.button("Evaluate the committee on the test images",
+                                   icon=":material/groups:"):
         members = [RunDir(runs_dir() / i) for i in ids]
-        result = committee_accuracy(tuple(str(r.path) for r in members),
-                                    tuple(model_version(r) for r in members))
+        try:
+            result = committee_accuracy(tuple(str(r.path) for r in members),
+                                        tuple(model_version(r) for r in members))
+        except (ConfigError, ModelLoadError) as e:
+            st.error(f"The committee cannot be read: {e}")
+    if result:
         rows = [{"model": member_labels[i], "test acc": round(100 * acc, 2)}
                 for i, acc in zip(ids, result["members"])]
         rows.append({"model": f"committee of {len(ids)} (mean of probabilities)",

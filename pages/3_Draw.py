@@ -11,9 +11,19 @@ from threadpoolctl import threadpool_limits
 from sgan_core import committee
 from sgan_core.charts import probabilities_figure
 from sgan_core.committee import CommitteeModel
-from sgan_core.predict import SHIPPED_MODEL_DIR, RunModel, model_version
+from sgan_core.predict import SHIPPED_MODEL_DIR, ModelLoadError, RunModel, model_version
 from sgan_core.rundir import RunDir, RunSummary
-from sgan_ui.common import as_number, fmt_acc, phone_layout, run_from_id, run_label, runs
+from sgan_ui.common import (
+    as_number,
+    fmt_acc,
+    phone_layout,
+    readable,
+    run_from_id,
+    run_label,
+    runs,
+    runs_dir,
+    unreadable_note,
+)
 from sgan_ui.fast_canvas import st_canvas
 from sgan_ui.navigation import through_app
 
@@ -24,10 +34,15 @@ st.title("Draw a digit")
 SHIPPED = "shipped demo model"
 
 
-@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
-def load_model(path: str, version: float) -> RunModel:
-    """Cached per file version, so a run that is still training is re-read when it saves."""
-    model = RunModel(RunDir(path))
+@st.cache_resource(max_entries=32, show_spinner="Loading the model…")
+def load_model(path: str, version: float) -> RunModel | str:
+    """The model, or the sentence saying why it cannot be loaded (a failure is cached too, so a
+    broken file is not re-read on every stroke). Cached per file version, so a run that is
+    still training is re-read when it saves."""
+    try:
+        model = RunModel(RunDir(path))
+    except ModelLoadError as e:
+        return str(e)
     probabilities_figure(np.full(10, 0.1)).to_json()  # plotly's first figure costs ~0.5 s
     # TensorFlow and Keras leave millions of long-lived objects; every full garbage collection
     # walked them all (200-400 ms, measured), stalling the reply to a stroke. Frozen objects
@@ -42,9 +57,9 @@ def load_model(path: str, version: float) -> RunModel:
     return model
 
 
-def usable_runs() -> list[RunSummary]:
-    """Every run with a classifier, best finished run first."""
-    usable = [r for r in runs() if r.has_classifier]
+def usable_runs(all_runs: list[RunSummary]) -> list[RunSummary]:
+    """Every readable run with a classifier, best finished run first."""
+    usable = [r for r in readable(all_runs) if r.has_classifier]
     usable.sort(key=lambda r: (r.state != "finished", -as_number(r.test_acc)))
     return usable
 
@@ -60,7 +75,8 @@ def model_choices(usable: list[RunSummary]) -> dict[str, str]:
     return {label: run_id for _, label, run_id in ranked}
 
 
-usable = usable_runs()  # read once per page run: each run's files are opened
+all_runs = runs()  # read once per page run: each run's files are opened
+usable = usable_runs(all_runs)
 choices = model_choices(usable)
 if not choices:
     st.error("No trained model yet, and the shipped demo model is missing.")
@@ -93,8 +109,22 @@ def committee_choices(run: RunDir, usable: list[RunSummary]) -> dict[str, str]:
 
 
 def model_for(members: list[RunDir]):
+    """The members' model (a committee for several), or the sentence saying why one of them
+    cannot be loaded."""
     models = [load_model(str(r.path), model_version(r)) for r in members]
+    broken = next((m for m in models if isinstance(m, str)), None)
+    if broken:
+        return broken
     return models[0] if len(models) == 1 else CommitteeModel(models)
+
+
+def first_loadable(choices: dict[str, str]) -> int:
+    """Index of the first choice whose model loads: a broken file is never the default."""
+    for i, run_id in enumerate(choices.values()):
+        path = SHIPPED_MODEL_DIR if run_id == SHIPPED else runs_dir() / run_id
+        if not isinstance(load_model(str(path), model_version(RunDir(path))), str):
+            return i
+    return 0
 
 
 @st.fragment
@@ -115,6 +145,9 @@ def draw_and_predict(members: list[RunDir], width: int):
                            else None, key="canvas")
     with right:
         model = model_for(members)
+        if isinstance(model, str):
+            st.error(f"This model cannot be used: {model} Pick another model.")
+            return
         seen = st.session_state["drawing_seen"] = (canvas.json_data or {}).get("objects", [])
         image = None if seen == st.session_state.get("cleared_drawing") else canvas.image_data
         prediction = model.predict_drawing(image) if image is not None else None
@@ -166,8 +199,10 @@ def show_prediction(prediction):
     st.plotly_chart(probabilities_figure(p), key="probs")
 
 
-choice = st.selectbox("Model", list(choices), help="Any run with a saved classifier. A run "
-                      "that is still training is read at its latest checkpoint.")
+unreadable_note(all_runs)
+choice = st.selectbox("Model", list(choices), index=first_loadable(choices),
+                      help="Any run with a saved classifier. A run that is still training is "
+                           "read at its latest checkpoint.")
 if choice == SHIPPED:
     run = RunDir(SHIPPED_MODEL_DIR)
     shipped = run.summary()

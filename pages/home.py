@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sgan_ui.common import fmt_acc, phone_layout, runs, runs_table
+from sgan_ui.common import fmt_acc, phone_layout, readable, runs, runs_table, unreadable_note
 from sgan_ui.navigation import through_app
 
 DIAGRAM = """
@@ -115,7 +115,8 @@ all_runs = runs()
 if not all_runs:
     st.info("No runs yet: start one on the Train page, or press Demo on the Compare page.")
 else:
-    finished = [r for r in all_runs if r.test_acc is not None]
+    unreadable_note(all_runs)
+    finished = [r for r in readable(all_runs) if r.test_acc is not None]
     best = max(finished, key=lambda r: r.test_acc, default=None)
     m = st.columns(3)
     m[0].metric("Runs", len(all_runs))

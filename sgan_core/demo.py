@@ -7,7 +7,7 @@ launcher.py) and the sentence is on screen about 90 s after the click.
 from __future__ import annotations
 
 from .config import make_config
-from .launcher import start_run
+from .launcher import check_room, start_run
 from .rundir import RunDir, atomic_write_json, read_json
 from .variants import is_gan_variant
 
@@ -22,7 +22,9 @@ STATE_FILE = "demo.json"
 GAN_OVERRIDES = {"class_weight": 0.0}
 
 
-def start(runs_dir, seconds: float = SECONDS, seed: int = 0) -> list[RunDir]:
+def start(runs_dir, seconds: float = SECONDS, seed: int = 0,
+          max_queued: int | None = None) -> list[RunDir]:
+    check_room(runs_dir, max_queued, adding=2)
     started = [start_run(make_config("fast", labels=LABELS, variant=v, seed=seed,
                                      max_seconds=seconds, steps=100000, threads=THREADS,
                                      **GAN_OVERRIDES), runs_dir)
@@ -45,7 +47,7 @@ def demo_runs(runs_dir, state: dict) -> list[RunDir]:
 
 
 def gan_run(runs: list[RunDir]) -> RunDir | None:
-    return next((r for r in runs if is_gan_variant(r.read_config().get("variant"))), None)
+    return next((r for r in runs if is_gan_variant(r.summary().variant)), None)
 
 
 def errors_per_100(acc: float) -> str:
@@ -55,19 +57,16 @@ def errors_per_100(acc: float) -> str:
 
 def sentence(runs: list[RunDir]) -> str | None:
     """The one-line verdict, once every demo run has finished with a test accuracy."""
-    accs = {}
-    for r in runs:
-        status = r.read_status()
-        acc = status.get("test_acc")
-        if status.get("state") != "finished" or not isinstance(acc, (int, float)):
+    accs, summaries = {}, [r.summary() for r in runs]
+    for s in summaries:
+        if not s.usable or s.state != "finished" or s.test_acc is None:
             return None
-        accs[r.read_config().get("variant")] = float(acc)
+        accs[s.variant] = float(s.test_acc)
     gan = next((acc for name, acc in accs.items() if is_gan_variant(name)), None)
     base = accs.get(BASELINE)
     if gan is None or base is None:
         return None
-    cfg = runs[0].read_config()
-    labels, seconds = cfg.get("labels", LABELS), cfg.get("max_seconds") or 0
+    labels, seconds = summaries[0].labels, summaries[0].max_seconds or 0
     setting = (f"Taught with the same {labels} labeled digits ({labels / 60000:.2%} of the "
                f"training set)" + (f" for {seconds:g} seconds each" if seconds else ""))
     reading = (f"the semi-supervised GAN misreads {errors_per_100(gan)} of every 100 test "

@@ -1,7 +1,11 @@
-"""Image grids of generated digits (PNG) and their animation (GIF)."""
+"""Image grids of generated digits (PNG) and their animation (GIF).
+
+Grids are read back as untrusted files: one that is damaged or is not a small grayscale PNG
+raises GridError (read_grid) or is left out of the animation (gif_bytes)."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -30,9 +34,36 @@ def png_bytes(image: Image.Image) -> bytes:
     return buf.getvalue()
 
 
+MAX_GRID_SIDE = 2000  # pixels: a 10x10 grid is 280; anything far larger is not ours
+
+
+class GridError(ValueError):
+    """A sample grid file that cannot be shown; the message says why."""
+
+
+def read_grid(path) -> Image.Image:
+    """A saved grid, fully decoded (a truncated file fails here, not in the page)."""
+    try:
+        with Image.open(path) as img:
+            if img.format != "PNG" or max(img.size) > MAX_GRID_SIDE:
+                raise GridError(f"{Path(path).name} is not a sample grid")
+            img.load()
+            return img.convert("L")
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        if isinstance(e, GridError):
+            raise
+        raise GridError(f"{Path(path).name} cannot be read (the file is damaged)") from None
+
+
 def gif_bytes(paths, ms_per_frame: int = 300) -> bytes:
-    """Animated GIF of the given PNG grids, in order; the last frame is held longer."""
-    frames = [Image.open(p).convert("L") for p in paths]
+    """Animated GIF of the given PNG grids, in order, leaving out damaged ones; the last frame
+    is held longer."""
+    frames = []
+    for p in paths:
+        try:
+            frames.append(read_grid(p))
+        except GridError:
+            continue
     if not frames:
         return b""
     buf = io.BytesIO()

@@ -27,19 +27,35 @@ LOCK_NAME = ".worker.lock"
 TRAINER_NICE = 10  # the trainer yields the CPU to the web server when both want it
 
 
+class QueueFull(RuntimeError):
+    """The queue holds as many waiting runs as allowed; the message says how many."""
+
+
+def check_room(runs_dir, max_queued: int | None, adding: int = 1) -> None:
+    """QueueFull unless `adding` more runs fit under max_queued waiting runs (None: no cap)."""
+    if max_queued is None:
+        return
+    waiting = len(queued_runs(runs_dir))
+    if waiting + adding > max_queued:
+        raise QueueFull(f"{waiting} runs are already waiting, the most this server queues is "
+                        f"{max_queued}; try again when one has started")
+
+
 def enqueue(run: RunDir, message: str = "queued") -> None:
     run.clear_stop()
     run.write_status(state="queued", message=message, queued_at=time.time(), pid=None)
 
 
-def start_run(cfg: RunConfig, runs_dir) -> RunDir:
+def start_run(cfg: RunConfig, runs_dir, max_queued: int | None = None) -> RunDir:
+    check_room(runs_dir, max_queued)
     run = create_run(cfg, runs_dir)
     enqueue(run)
     ensure_worker(runs_dir)
     return run
 
 
-def resume_run(run: RunDir, runs_dir) -> None:
+def resume_run(run: RunDir, runs_dir, max_queued: int | None = None) -> None:
+    check_room(runs_dir, max_queued)
     enqueue(run, "queued to resume")
     ensure_worker(runs_dir)
 

@@ -16,7 +16,7 @@ import numpy as np
 from .data import scale_images
 from .npforward import UnsupportedModel, compile_model
 from .preprocess import to_mnist
-from .rundir import RunDir
+from .rundir import RunDir, UnreadableRun
 
 SHIPPED_MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "demo_run"
 
@@ -81,7 +81,10 @@ class RunModel(DrawingReader):
 
     def __init__(self, run: RunDir):
         self.run = run
-        self.cfg = run.load_config()
+        try:
+            self.cfg = run.load_config()
+        except UnreadableRun as e:
+            raise ModelLoadError(f"{run.id}: {e.reason}.") from None
         self.classifier = load_classifier(run.classifier_path)
         self.discriminator = None
         if self.cfg.is_gan and run.discriminator_path.is_file():

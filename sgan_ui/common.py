@@ -32,6 +32,22 @@ def run_from_id(run_id: str | None) -> RunDir | None:
         return None
 
 
+def readable(summaries: list[RunSummary]) -> list[RunSummary]:
+    """The runs whose files can be read; the others are named once by unreadable_note."""
+    return [r for r in summaries if r.usable]
+
+
+def unreadable_note(summaries: list[RunSummary]) -> None:
+    """One warning naming each run that cannot be read, and why; nothing when all can."""
+    bad = [r for r in summaries if not r.usable]
+    if bad:
+        listed = "; ".join(f"`{r.id}` ({r.problem})" for r in bad[:5])
+        more = f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
+        st.warning(f"{len(bad)} run{'s' if len(bad) > 1 else ''} cannot be read and "
+                   f"{'are' if len(bad) > 1 else 'is'} left out: {listed}{more}. "
+                   "Delete it on the Train page, or repair its files.", icon=":material/warning:")
+
+
 def as_number(value) -> float:
     """A number read from a run's files, or 0.0 when it is missing or not a number."""
     return float(value) if isinstance(value, (int, float)) else 0.0
@@ -51,6 +67,8 @@ def fmt_duration(seconds) -> str:
 
 
 def run_label(r: RunSummary) -> str:
+    if not r.usable:
+        return f"cannot be read: {r.problem}  ({r.id})"
     # an active run shows its state: an accuracy here would go stale while it trains
     result = r.state if r.active else fmt_acc(r.test_acc)
     return f"{r.variant} · {r.labels} labels · {r.preset} · seed {r.seed} · {result}  ({r.id})"
@@ -58,7 +76,7 @@ def run_label(r: RunSummary) -> str:
 
 def runs_table_rows(summaries: list[RunSummary]) -> list[dict]:
     return [{"run": r.id, "labels": r.labels, "variant": r.variant, "preset": r.preset,
-             "state": r.state,
+             "state": r.state if r.usable else f"unreadable: {r.problem}",
              "step": (f"{r.step} ({fmt_duration(r.max_seconds)} budget)" if r.max_seconds
                       else f"{r.step}/{r.total_steps}"),
              "test acc": None if r.test_acc is None else round(100 * r.test_acc, 2),

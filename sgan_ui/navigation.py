@@ -11,6 +11,8 @@ import threading
 
 import streamlit as st
 
+from sgan_ui import access
+
 _inside = threading.local()  # set while app.py runs the page (the same thread)
 
 
@@ -26,8 +28,10 @@ def pages() -> list:
 
 
 def run_app() -> None:
-    """app.py: the navigation, then the chosen page."""
+    """app.py: the host check, the navigation, the host-mode controls, then the chosen page."""
+    access.guard_request()
     page = st.navigation(pages())
+    access.control_panel()
     _inside.active = True
     try:
         page.run()
@@ -47,6 +51,7 @@ def through_app() -> None:
     """Call first in every page: a page run by Streamlit's folder mode, not by app.py, is run
     again through app.py. (A page run on its own, as AppTest does, is left alone.)"""
     st.set_page_config(layout="wide")
+    access.guard_request()
     if not getattr(_inside, "active", False) and _folder_mode():
         st.navigation(pages())  # leaves folder mode for good, for every session
         st.rerun()
