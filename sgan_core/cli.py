@@ -91,8 +91,6 @@ def cmd_train(args) -> int:
     if args.threads < 1:
         raise ConfigError(f"threads must be at least 1, got {args.threads}")
     from .data import load_mnist
-    from .trainer import Trainer, TrainingFailed, configure_threads, prepare_resume
-    configure_threads(args.threads)
     if args.resume:
         run = RunDir(args.resume)
         if not run.exists():
@@ -112,6 +110,9 @@ def cmd_train(args) -> int:
             raise ConfigError(f"run id {args.run_id!r} must be letters, digits, '.', '_' or "
                               "'-' (at most 100, starting with a letter or digit)")
         data = load_mnist(cfg.mnist_path)
+    from .trainer import Trainer, TrainingFailed, configure_threads, prepare_resume
+    configure_threads(args.threads)
+    if not args.resume:
         run = create_run(cfg, args.runs_dir, args.run_id)
     print(f"run directory: {run.path}", file=sys.stderr)
     try:

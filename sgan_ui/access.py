@@ -104,14 +104,20 @@ def control_panel() -> None:
             return
         st.caption("Demo host mode: you can watch and draw. Starting, stopping and deleting "
                    "runs need the host's password.")
-        with st.form("unlock", border=False):
-            given = st.text_input("Host password", type="password")
-            if st.form_submit_button("Unlock", icon=":material/key:"):
-                if passwords_match(given, password()):
-                    st.session_state["_host_unlocked"] = True
-                    st.rerun()
-                time.sleep(WRONG_PASSWORD_DELAY_S)  # slows guessing
-                st.error("Wrong password.")
+        st.text_input("Host password", type="password", key="_host_password")
+        st.button("Unlock", icon=":material/key:", on_click=_unlock)
+        if st.session_state.pop("_host_wrong", False):
+            st.error("Wrong password.")
+
+
+def _unlock() -> None:
+    """The Unlock button: the typed password is checked, then forgotten either way."""
+    given = str(st.session_state.pop("_host_password", "") or "")
+    if passwords_match(given, password()):
+        st.session_state["_host_unlocked"] = True
+    else:
+        time.sleep(WRONG_PASSWORD_DELAY_S)  # slows guessing
+        st.session_state["_host_wrong"] = True
 
 
 LOCKED_HELP = "Needs the host's password (sidebar): this server is in demo host mode."

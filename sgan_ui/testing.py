@@ -46,9 +46,9 @@ def start_streamlit(runs_dir, **env) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("streamlit did not start")
 
 
-def open_page(pw):
+def open_page(pw, extra_flags: tuple = ()):
     """Debian's chromium with the project's flags: (browser, a new page)."""
-    browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS + list(extra_flags))
     page = browser.new_page(viewport={"width": 1500, "height": 1100})
     page.set_default_timeout(60000)
     return browser, page

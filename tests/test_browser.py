@@ -273,3 +273,22 @@ def test_phone_draw_shows_the_reading_without_scrolling(server, tmp_path):
         if SCREENSHOT_DIR:
             page.screenshot(path=str(Path(SCREENSHOT_DIR) / "draw_phone.png"))
         browser.close()
+
+
+def test_a_page_under_a_foreign_host_name_is_refused(server, tmp_path):
+    """DNS rebinding: a page on evil.example whose name resolves to this machine. Chromium maps
+    the name to 127.0.0.1 itself, so nothing leaves the loopback."""
+    from playwright.sync_api import sync_playwright
+    url = server(tmp_path / "runs")
+    port = urlparse(url).port
+    with sync_playwright() as pw:
+        browser, pg = open_page(pw, ["--host-resolver-rules=MAP evil.example 127.0.0.1"])
+        try:
+            pg.goto(f"http://evil.example:{port}/Train")
+            pg.get_by_text("does not answer to 'evil.example'").wait_for()
+            assert pg.get_by_role("button", name="Start training").count() == 0
+            assert pg.get_by_text("Train a semi-supervised GAN").count() == 0
+            pg.goto(f"{url}/Train")  # the same server under its own name
+            pg.get_by_role("button", name="Start training").wait_for(state="attached")
+        finally:
+            browser.close()
