@@ -80,7 +80,12 @@ def delete_run(run: RunDir) -> None:
 
 def queued_runs(runs_dir) -> list[RunDir]:
     runs = [r for r in list_run_dirs(runs_dir) if r.read_status().get("state") == "queued"]
-    return sorted(runs, key=lambda r: r.read_status().get("queued_at", 0.0))
+    return sorted(runs, key=lambda r: _queued_at(r.read_status()))
+
+
+def _queued_at(status: dict) -> float:
+    value = status.get("queued_at")
+    return float(value) if isinstance(value, (int, float)) and value == value else 0.0
 
 
 def ensure_worker(runs_dir) -> None:

@@ -269,3 +269,10 @@ def test_host_mode_locks_changes_until_the_password_is_given(runs_dir, monkeypat
     at.switch_page("pages/1_Train.py").run()
     start = next(b for b in at.button if b.label == "Start training")
     assert not start.disabled
+
+
+def test_a_damaged_queue_time_does_not_stop_the_queue(runs_dir):
+    first = create_run(make_config("fast", seed=0), runs_dir)
+    second = create_run(make_config("fast", seed=1), runs_dir)
+    first.write_status(queued_at="yesterday")  # once a TypeError inside the worker's sort
+    assert [r.id for r in launcher.queued_runs(runs_dir)] == [first.id, second.id]
