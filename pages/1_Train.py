@@ -1,6 +1,7 @@
 """Train page: start a run, watch its losses, accuracy and generated digits live."""
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import streamlit as st
@@ -16,13 +17,14 @@ from sgan_core.config import (
     parse_labels,
 )
 from sgan_core.grids import GridError, gif_bytes, read_grid
-from sgan_core.rundir import ACTIVE_STATES
+from sgan_core.rundir import ACTIVE_STATES, UnreadableRun
 from sgan_core.variants import VARIANTS, is_gan_variant
 from sgan_ui import access
 from sgan_ui.common import (
     fmt_acc,
     fmt_duration,
     phone_layout,
+    plain,
     run_from_id,
     run_label,
     runs,
@@ -81,10 +83,10 @@ def new_run_form(expanded: bool):
         except ConfigError as e:
             st.error(str(e))
             labels = None
-        allowed = access.can_control()
+        lock = access.locked()
         if st.button("Start training", type="primary", icon=":material/play_arrow:",
-                     disabled=labels is None or not allowed,
-                     help=None if allowed else access.LOCKED_HELP) and access.can_control():
+                     disabled=labels is None or lock["disabled"], help=lock["help"]) \
+                and access.can_control():
             try:
                 cfg = make_config(preset, labels=labels, variant=variant, steps=int(steps),
                                   max_seconds=max_seconds, seed=int(seed), lr_d=lr_d, lr_g=lr_g,
@@ -121,9 +123,9 @@ def progress_block(summary, rows):
     c[2].metric("Elapsed", fmt_duration(summary.elapsed_s))
     c[3].metric("ETA", fmt_duration(eta) if state == "running" else "–")
     if state == "failed":
-        st.error(f"Run failed: {summary.message or 'no message'}")
+        st.error(f"Run failed: {plain(summary.message or 'no message')}")
     elif state == "interrupted":
-        st.warning(f"Interrupted: {summary.message}")
+        st.warning(f"Interrupted: {plain(summary.message)}")
     elif state == "queued":
         st.info("Queued: it starts when the runs before it leave room on the CPU cores.")
 
@@ -162,7 +164,7 @@ def grid_problem(path: str, mtime: float, size: int) -> str:
     return ""
 
 
-def samples_block(run):
+def samples_block(run, conditional: bool):
     grids = run.sample_files()
     if not grids:
         st.caption("No generated digits yet.")
@@ -179,10 +181,13 @@ def samples_block(run):
                            file_name=f"{run.id}.gif", mime="image/gif")
     with c1.container(key="sample_grid"):
         asked = ("each column asks the generator for one digit, 0 to 9 from the left; "
-                 if run.load_config().conditional else "")
+                 if conditional else "")
         path = dict(grids)[choice]
-        stat = path.stat()
-        problem = grid_problem(str(path), stat.st_mtime, stat.st_size)
+        try:
+            stat = path.stat()
+            problem = grid_problem(str(path), stat.st_mtime, stat.st_size)
+        except OSError:  # removed since the listing: a resume drops grids past its checkpoint
+            problem = "the file is gone"
         if problem:
             st.warning(f"The grid of step {choice} cannot be shown: {problem}.")
             return
@@ -193,15 +198,14 @@ def samples_block(run):
 
 def actions_block(run, state):
     c = st.columns([1, 1, 1, 4])
-    allowed = access.can_control()
-    locked = {"disabled": not allowed, "help": None if allowed else access.LOCKED_HELP}
-    stop_help = "Stops within 2 s and keeps the last checkpoint." if allowed else locked["help"]
-    if state in ACTIVE_STATES and c[0].button("Stop", icon=":material/stop:", disabled=not allowed,
-                                              help=stop_help) and access.can_control():
+    if state in ACTIVE_STATES and c[0].button(
+            "Stop", icon=":material/stop:",
+            **access.locked("Stops within 2 s and keeps the last checkpoint.")) \
+            and access.can_control():
         launcher.stop_run(run)
         st.toast("Stop requested")
     resumable = state in ("stopped", "interrupted", "failed")
-    if resumable and c[1].button("Resume", icon=":material/play_arrow:", **locked) \
+    if resumable and c[1].button("Resume", icon=":material/play_arrow:", **access.locked()) \
             and access.can_control():
         try:
             launcher.resume_run(run, runs_dir(), access.max_queued())
@@ -209,7 +213,7 @@ def actions_block(run, state):
             st.error(str(e))
             return
         st.rerun()
-    with c[2].popover("Delete", icon=":material/delete:", **locked):
+    with c[2].popover("Delete", icon=":material/delete:", **access.locked()):
         st.write(f"Delete **{run.id}** and all its files? This cannot be undone.")
         if st.button("Delete for good", type="primary") and access.can_control():
             launcher.delete_run(run)
@@ -222,8 +226,12 @@ def live_view(run_id):
     if run is None:
         return
     summary = run.summary()
+    try:
+        conditional = run.load_config().conditional
+    except UnreadableRun as e:  # summary read it a moment ago; it can change in between
+        summary = dataclasses.replace(summary, problem=e.reason)
     if not summary.usable:
-        st.error(f"This run cannot be read: {summary.problem}. Its files were damaged or "
+        st.error(f"This run cannot be read: {plain(summary.problem)}. Its files were damaged or "
                  "written by something else; delete it, or repair the file.")
         actions_block(run, "unreadable")
         return
@@ -232,7 +240,7 @@ def live_view(run_id):
     actions_block(run, summary.state)
     charts_block(run, rows)
     if is_gan_variant(summary.variant):
-        samples_block(run)
+        samples_block(run, conditional)
     if summary.state != st.session_state.get("_page_state"):
         # queued -> running -> finished: rerun the whole page, so the run picker's label says
         # the new state and the polling fragment stops once training has ended

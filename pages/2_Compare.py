@@ -19,6 +19,7 @@ from sgan_ui import access
 from sgan_ui.common import (
     fmt_acc,
     phone_layout,
+    plain,
     readable,
     run_label,
     runs,
@@ -38,7 +39,8 @@ def demo_view():
     if not runs_now:
         return
     chart, digits = st.columns([2, 1], vertical_alignment="center")
-    curves = {f"{r.read_config().get('variant')} ({r.id})": r.read_metrics() for r in runs_now}
+    summaries = [r.summary() for r in runs_now]
+    curves = {f"{s.variant} ({r.id})": r.read_metrics() for r, s in zip(runs_now, summaries)}
     with chart:  # updates in place: a zoom survives the live refreshes
         live_chart(figure_json(compare_figure(curves, x="elapsed_s").update_layout(
             template="plotly_white")), key="demo_chart")
@@ -52,16 +54,12 @@ def demo_view():
         except GridError as e:
             digits.warning(f"The generated digits cannot be shown: {e}.")
     sentence = demo.sentence(runs_now)
-    statuses = [r.effective_status() for r in runs_now]
     if sentence:
         st.success(sentence)
     else:
-        progress = ", ".join(f"{r.read_config().get('variant')} {s.get('state')} "
-                             f"({s.get('elapsed_s') or 0:.0f} s)"
-                             for r, s in zip(runs_now, statuses))
+        progress = ", ".join(f"{s.variant} {s.state} ({s.elapsed_s:.0f} s)" for s in summaries)
         st.info(f"Demo training: {progress}. The curves update by themselves.")
-    if not any(s.get("state") in ACTIVE_STATES for s in statuses) and \
-            st.session_state.get("_demo_live"):
+    if not any(s.active for s in summaries) and st.session_state.get("_demo_live"):
         st.session_state["_demo_live"] = False
         st.rerun()  # leave the polling fragment once the demo has ended
 
@@ -75,10 +73,8 @@ with st.container(border=True):
         "their test accuracy. The GAN also learns from the 60,000 training images without "
         "their labels. (Its generator is not told which digit to draw, as on the Train page: "
         "in so short a run that would cost the classifier about two points.)")
-    allowed = access.can_control()
     if st.button("Run the demo", type="primary", icon=":material/play_arrow:",
-                 disabled=not allowed, help=None if allowed else access.LOCKED_HELP) \
-            and access.can_control():
+                 **access.locked()) and access.can_control():
         try:
             demo.start(runs_dir(), max_queued=access.max_queued())
             st.rerun()
@@ -145,7 +141,7 @@ else:
             result = committee_accuracy(tuple(str(r.path) for r in members),
                                         tuple(model_version(r) for r in members))
         except (ConfigError, ModelLoadError) as e:
-            st.error(f"The committee cannot be read: {e}")
+            st.error(f"The committee cannot be read: {plain(e)}")
     if result:
         rows = [{"model": member_labels[i], "test acc": round(100 * acc, 2)}
                 for i, acc in zip(ids, result["members"])]

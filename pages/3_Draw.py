@@ -17,6 +17,7 @@ from sgan_ui.common import (
     as_number,
     fmt_acc,
     phone_layout,
+    plain,
     readable,
     run_from_id,
     run_label,
@@ -43,6 +44,8 @@ def load_model(path: str, version: float) -> RunModel | str:
         model = RunModel(RunDir(path))
     except ModelLoadError as e:
         return str(e)
+    except Exception as e:  # a file that loads but cannot run (its layers, its shapes)
+        return f"{RunDir(path).id}: the model cannot read a drawing ({type(e).__name__})."
     probabilities_figure(np.full(10, 0.1)).to_json()  # plotly's first figure costs ~0.5 s
     # TensorFlow and Keras leave millions of long-lived objects; every full garbage collection
     # walked them all (200-400 ms, measured), stalling the reply to a stroke. Frozen objects
@@ -118,11 +121,17 @@ def model_for(members: list[RunDir]):
     return models[0] if len(models) == 1 else CommitteeModel(models)
 
 
+def choice_run(run_id: str) -> RunDir:
+    """The run directory of a model choice (listed by us: no lookup needed)."""
+    return RunDir(SHIPPED_MODEL_DIR if run_id == SHIPPED else runs_dir() / run_id)
+
+
 def first_loadable(choices: dict[str, str]) -> int:
-    """Index of the first choice whose model loads: a broken file is never the default."""
+    """Index of the first choice whose model loads: a broken file is never the default (when
+    none loads, the first is shown with its reason)."""
     for i, run_id in enumerate(choices.values()):
-        path = SHIPPED_MODEL_DIR if run_id == SHIPPED else runs_dir() / run_id
-        if not isinstance(load_model(str(path), model_version(RunDir(path))), str):
+        run = choice_run(run_id)
+        if not isinstance(load_model(str(run.path), model_version(run)), str):
             return i
     return 0
 
@@ -146,7 +155,7 @@ def draw_and_predict(members: list[RunDir], width: int):
     with right:
         model = model_for(members)
         if isinstance(model, str):
-            st.error(f"This model cannot be used: {model} Pick another model.")
+            st.error(f"This model cannot be used: {plain(model)} Pick another model.")
             return
         seen = st.session_state["drawing_seen"] = (canvas.json_data or {}).get("objects", [])
         image = None if seen == st.session_state.get("cleared_drawing") else canvas.image_data
@@ -204,7 +213,7 @@ choice = st.selectbox("Model", list(choices), index=first_loadable(choices),
                       help="Any run with a saved classifier. A run that is still training is "
                            "read at its latest checkpoint.")
 if choice == SHIPPED:
-    run = RunDir(SHIPPED_MODEL_DIR)
+    run = choice_run(SHIPPED)
     shipped = run.summary()
     st.container(key="model_note").caption(
                f"The classifier shipped with SGAN Lab, so this page works before anything was "

@@ -26,6 +26,12 @@ def _labels_arg(value):
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _threads_arg(value):
+    if not value.isdigit() or not 1 <= int(value) <= 256:
+        raise argparse.ArgumentTypeError(f"threads must be at least 1, got {value!r}")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m sgan_core",
                                 description="Train and inspect semi-supervised GANs on MNIST.")
@@ -46,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int, help="images of each kind per step")
     t.add_argument("--lr-d", type=float, help="discriminator learning rate")
     t.add_argument("--lr-g", type=float, help="generator learning rate")
-    t.add_argument("--threads", type=int, default=2, help="TensorFlow intra-op threads (default 2)")
+    t.add_argument("--threads", type=_threads_arg, default=2,
+                   help="TensorFlow intra-op threads (default 2)")
     t.add_argument("--nice", type=int, default=0, choices=range(20), metavar="0..19",
                    help="lower the trainer's CPU priority by N")
     t.add_argument("--runs-dir", default=DEFAULT_RUNS_DIR, help="where run directories go")
@@ -88,8 +95,6 @@ class ProgressBar:
 def cmd_train(args) -> int:
     if args.nice:
         os.nice(args.nice)
-    if args.threads < 1:
-        raise ConfigError(f"threads must be at least 1, got {args.threads}")
     from .data import load_mnist
     if args.resume:
         run = RunDir(args.resume)
@@ -146,7 +151,7 @@ def cmd_eval(args) -> int:
     runs = [RunDir(path) for path in args.run_dirs]
     try:
         result = committee.evaluate(runs, args.mnist)
-    except (ConfigError, ModelLoadError) as e:
+    except ModelLoadError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     for run, acc in zip(runs, result["members"]):

@@ -7,9 +7,9 @@ resumed or evaluated from that file alone.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
+from .values import MAX_INT, number
 from .variants import VARIANTS, Variant
 
 ARCHS = ("mlp", "cnn", "conv")
@@ -102,19 +102,18 @@ REQUIRED_FIELDS = ("labels", "variant", "seed")
 def _typed(name: str, value, default):
     """value, if it has the type of the field's default (ints for int fields, any finite number
     for float fields); otherwise ConfigError."""
-    def number(v):
-        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
     if isinstance(default, bool):
         ok = isinstance(value, bool)
         kind = "true or false"
     elif isinstance(default, int):
-        ok = isinstance(value, int) and not isinstance(value, bool)
+        ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_INT
         kind = "a whole number"
     elif isinstance(default, float) or name == "max_seconds":
-        ok = number(value) or (value is None and default is None)
+        ok = number(value) is not None or (value is None and default is None)
         kind = "a number"
     elif isinstance(default, tuple):
-        ok = isinstance(value, (list, tuple)) and all(number(v) for v in value)
+        ok = (isinstance(value, (list, tuple)) and len(value) <= 16
+              and all(number(v) is not None for v in value))
         value = tuple(value) if ok else value
         kind = "a list of numbers"
     else:  # str, or str | None
@@ -216,7 +215,7 @@ def check(cfg: RunConfig) -> RunConfig:
 
     def positive(name, minimum=None):
         value, label = getattr(cfg, name), name.replace("_", " ")
-        if not isinstance(value, (int, float)) or not math.isfinite(value):
+        if number(value) is None:
             fail(f"{label} must be a number, got {_short(value)}")
         if minimum is not None and value < minimum:
             fail(f"{label} must be at least {minimum}, got {value}")

@@ -91,8 +91,8 @@ class SampleGrids(Hook):
 
 class Checkpoints(Hook):
     """ckpt/state.npz and the exported models every checkpoint_every steps and at the end; the
-    state alone also every checkpoint_seconds of training, so a killed trainer loses at most
-    that much work."""
+    state alone also every checkpoint_seconds of training, so a killed trainer loses about that
+    much work at most (plus the step or evaluation under way when the time came)."""
 
     def __init__(self, trainer):
         super().__init__(trainer)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .config import RunConfig
 from .rundir import ACTIVE_STATES, RunDir, create_run, list_run_dirs
+from .values import number
 
 LOCK_NAME = ".worker.lock"
 TRAINER_NICE = 10  # the trainer yields the CPU to the web server when both want it
@@ -84,8 +85,7 @@ def queued_runs(runs_dir) -> list[RunDir]:
 
 
 def _queued_at(status: dict) -> float:
-    value = status.get("queued_at")
-    return float(value) if isinstance(value, (int, float)) and value == value else 0.0
+    return number(status.get("queued_at")) or 0.0
 
 
 def ensure_worker(runs_dir) -> None:

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import ConfigError, RunConfig
+from .values import count, number
 
 ACTIVE_STATES = ("queued", "running")
 STATES = ACTIVE_STATES + ("finished", "stopped", "failed", "interrupted")
 RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # always with fullmatch
 HEARTBEAT_STALE_S = 30.0
+MAX_PID = 2**22  # Linux's largest pid_max
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -48,7 +50,7 @@ def read_json(path, default=None):
     try:
         with open(path) as f:
             return json.load(f)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         return default
 
 
@@ -95,7 +97,7 @@ class RunDir:
             return RunConfig.from_dict(data)
         except OSError as e:
             raise UnreadableRun(self, f"config.json: {e.strerror or e}") from None
-        except ValueError as e:  # bad JSON, or ConfigError
+        except (ValueError, RecursionError) as e:  # bad JSON, or ConfigError
             what = str(e) if isinstance(e, ConfigError) else "not valid JSON"
             raise UnreadableRun(self, f"config.json: {what}") from None
 
@@ -200,16 +202,16 @@ class UnreadableRun(ValueError):
 
 
 def _count(value) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+    return count(value) or 0
 
 
 def _seconds(value) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
-    return float(value) if ok and abs(value) < 1e12 else 0.0
+    return number(value) or 0.0
 
 
 def _fraction(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
+    value = number(value)
+    return value is not None and 0 <= value <= 1
 
 
 @dataclass(frozen=True)
@@ -237,7 +239,8 @@ class RunSummary:
 
     @property
     def usable(self) -> bool:
-        """Readable: its config and status can be trusted by tables, charts and models."""
+        """Readable: its config passed every check and its status values were usable (those
+        that were not are already replaced by safe defaults in this summary)."""
         return not self.problem
 
 
@@ -296,12 +299,11 @@ def _parse_rows(data: bytes):
     for line in data.splitlines():
         try:
             row = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue  # a damaged line: skip it, keep the rest
-        if isinstance(row, dict) and isinstance(row.get("step"), int):
+        if isinstance(row, dict) and count(row.get("step")) is not None:
             # only numbers reach the charts: a damaged value is dropped, not plotted
-            yield {k: v for k, v in row.items() if isinstance(v, (int, float))
-                   and not isinstance(v, bool) and v == v}
+            yield {k: v for k, v in row.items() if number(v) is not None}
 
 
 _METRICS = _MetricsCache()
@@ -314,7 +316,7 @@ def _process_alive(pid, heartbeat) -> bool:
     age = time.time() - beat if beat else float("inf")
     if not pid:
         return age < HEARTBEAT_STALE_S
-    if not isinstance(pid, int) or pid <= 0:  # never a process group (0, negative): damaged
+    if not count(pid, MAX_PID) or pid <= 0:  # never a process group (0, negative): damaged
         return False
     try:
         os.kill(pid, 0)

@@ -71,8 +71,8 @@ class Trainer:
         hooks = [log, SampleGrids(self), Checkpoints(self), Heartbeat(self, log, progress)]
         reason = "finished"
         while self.step < cfg.steps:
-            if self.should_stop():
-                reason = "stopped"
+            if self.should_stop():  # a signal is not the user's Stop: it is an interruption
+                reason = "interrupted" if self._stop_signal else "stopped"
                 break
             self.sgan.progress.assign(self.run_progress())
             metrics = {k: float(v) for k, v in self.sgan.train_step(*self.batches.next()).items()}
@@ -135,6 +135,9 @@ class Trainer:
     def _end_message(self, reason: str) -> str:
         if reason == "stopped":
             return f"stopped at step {self.step}"
+        if reason == "interrupted":
+            return (f"the training process was asked to end (SIGTERM or Ctrl-C) at step "
+                    f"{self.step}; its checkpoint is saved, resume to continue")
         if self.step < self.cfg.steps:
             return f"time budget of {self.cfg.max_seconds:g} s reached at step {self.step}"
         return "finished"

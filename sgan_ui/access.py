@@ -1,25 +1,32 @@
 """Who may change what: the demo host mode, and the check of the Host header.
 
-On localhost (the default) the single user can do everything, as before. A server that listens
-on a network address (`--server.address 0.0.0.0`), or has a password configured, is in host
-mode: viewers watch and draw; starting, stopping, resuming and deleting runs and the demo need
-the host's password ($SGAN_ADMIN_PASSWORD, or `admin_password` in .streamlit/secrets.toml), and
-at most `max_queued()` runs wait in the queue. In every mode a request whose Host header is not
-localhost or a configured name ($SGAN_ALLOWED_HOSTS, or `allowed_hosts` in the secrets) is
-refused, so a web page that rebinds its own name to 127.0.0.1 cannot drive the server.
+On localhost (the default) the single user can do everything, as before. A server in host mode
+- listening on a network address (`--server.address 0.0.0.0`), answering to a name that is not
+local (reached through a proxy or a tunnel, which must be allowed by name), or with a password
+configured - lets viewers watch and draw; starting, stopping, resuming and deleting runs and the
+demo need the host's password ($SGAN_ADMIN_PASSWORD, or `admin_password` in
+.streamlit/secrets.toml), and at most `max_queued()` runs wait in the queue. In every mode a
+request whose Host header names anything but localhost or a configured name ($SGAN_ALLOWED_HOSTS,
+or `allowed_hosts` in the secrets) is refused, so a web page that rebinds its own name to
+127.0.0.1 cannot drive the server. (Streamlit's own test runner sends no Host header; browsers
+always do.)
 """
 from __future__ import annotations
 
 import hmac
 import os
+import threading
 import time
 
 import streamlit as st
+
+from sgan_ui.common import plain
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 LOCAL_ADDRESSES = LOCAL_HOSTS + ("127.0.1.1",)
 DEFAULT_MAX_QUEUED = 4   # runs waiting in host mode; each start past it is refused
 WRONG_PASSWORD_DELAY_S = 1.0
+_GUESSES = threading.Lock()  # one password check at a time, across every browser session
 
 
 def _setting(env: str, secret: str) -> str:
@@ -59,10 +66,16 @@ def passwords_match(given: str, expected: str) -> bool:
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
 
 
+def is_host_mode(address: str, password_set: bool, allowed: set[str]) -> bool:
+    """Does a server with this listen address, password and allowed names serve others?"""
+    return (password_set or address not in LOCAL_ADDRESSES
+            or any(name not in LOCAL_HOSTS for name in allowed))
+
+
 def host_mode() -> bool:
     """Serving a network (or a password is set): changes need the password."""
-    address = str(st.get_option("server.address") or "")
-    return bool(password()) or address not in LOCAL_ADDRESSES
+    return is_host_mode(str(st.get_option("server.address") or ""), bool(password()),
+                        allowed_hosts())
 
 
 def can_control() -> bool:
@@ -71,7 +84,7 @@ def can_control() -> bool:
 
 
 def max_queued() -> int | None:
-    """How many runs may wait in the queue: no limit on localhost."""
+    """How many runs may wait in the queue: no limit outside host mode."""
     if not host_mode():
         return None
     value = os.environ.get("SGAN_MAX_QUEUED", "")
@@ -82,8 +95,9 @@ def guard_request() -> None:
     """First thing on every page: refuse a request made to a name this server is not."""
     header = st.context.headers.get("Host")
     if not host_allowed(header, allowed_hosts()):
-        st.error(f"This SGAN Lab server does not answer to {host_name(header)!r}. Open it by "
-                 "its own address; its host can allow a name with SGAN_ALLOWED_HOSTS.")
+        st.error(f"This SGAN Lab server does not answer to {plain(repr(host_name(header)))}. "
+                 "Open it by its own address; its host can allow a name with "
+                 "SGAN\\_ALLOWED\\_HOSTS.")
         st.stop()
 
 
@@ -113,11 +127,20 @@ def control_panel() -> None:
 def _unlock() -> None:
     """The Unlock button: the typed password is checked, then forgotten either way."""
     given = str(st.session_state.pop("_host_password", "") or "")
-    if passwords_match(given, password()):
-        st.session_state["_host_unlocked"] = True
-    else:
-        time.sleep(WRONG_PASSWORD_DELAY_S)  # slows guessing
-        st.session_state["_host_wrong"] = True
+    with _GUESSES:  # guesses from many sessions at once wait in line: one a second at most
+        if passwords_match(given, password()):
+            st.session_state["_host_unlocked"] = True
+            return
+        time.sleep(WRONG_PASSWORD_DELAY_S)
+    st.session_state["_host_wrong"] = True
 
 
 LOCKED_HELP = "Needs the host's password (sidebar): this server is in demo host mode."
+
+
+def locked(help_text: str | None = None) -> dict:
+    """Keyword arguments for a button that changes runs: disabled, with the reason, unless this
+    session may change runs. (Handlers check can_control() again: a disabled button is only a
+    hint to the browser.)"""
+    allowed = can_control()
+    return {"disabled": not allowed, "help": help_text if allowed else LOCKED_HELP}

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import streamlit as st
 
 from sgan_core.rundir import NoSuchRun, RunDir, RunSummary, list_runs, resolve_run
+from sgan_core.values import number
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +34,15 @@ def run_from_id(run_id: str | None) -> RunDir | None:
         return None
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
+
+
+def plain(text) -> str:
+    """Text from a file or a request, shown literally inside Markdown (st.warning, st.error):
+    a damaged file must not put links, images or icons on the page."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
 def readable(summaries: list[RunSummary]) -> list[RunSummary]:
     """The runs whose files can be read; the others are named once by unreadable_note."""
     return [r for r in summaries if r.usable]
@@ -41,7 +52,7 @@ def unreadable_note(summaries: list[RunSummary]) -> None:
     """One warning naming each run that cannot be read, and why; nothing when all can."""
     bad = [r for r in summaries if not r.usable]
     if bad:
-        listed = "; ".join(f"`{r.id}` ({r.problem})" for r in bad[:5])
+        listed = "; ".join(f"{plain(r.id)} ({plain(r.problem)})" for r in bad[:5])
         more = f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
         st.warning(f"{len(bad)} run{'s' if len(bad) > 1 else ''} cannot be read and "
                    f"{'are' if len(bad) > 1 else 'is'} left out: {listed}{more}. "
@@ -50,7 +61,7 @@ def unreadable_note(summaries: list[RunSummary]) -> None:
 
 def as_number(value) -> float:
     """A number read from a run's files, or 0.0 when it is missing or not a number."""
-    return float(value) if isinstance(value, (int, float)) else 0.0
+    return number(value) or 0.0
 
 
 def fmt_acc(value) -> str:

@@ -226,6 +226,16 @@ def test_bad_arguments_leave_no_run_behind(runs_dir, tmp_path):
 
 # ---------- host mode ----------
 
+def test_host_mode_is_on_whenever_others_can_reach_the_server():
+    local = set(access.LOCAL_HOSTS)
+    assert not access.is_host_mode("localhost", False, local)
+    assert not access.is_host_mode("127.0.0.1", False, local)
+    assert access.is_host_mode("0.0.0.0", False, local)
+    assert access.is_host_mode("", False, local)  # Streamlit's default: every interface
+    assert access.is_host_mode("localhost", True, local)  # a password asks for it
+    assert access.is_host_mode("localhost", False, local | {"lab.example.org"})  # a proxy
+
+
 def test_host_names_and_passwords():
     allowed = {"localhost", "127.0.0.1", "::1", "lab.example.org"}
     for header in ("localhost:8501", "127.0.0.1:8501", "[::1]:8501", "LAB.example.org",
@@ -256,6 +266,18 @@ def test_host_mode_locks_changes_until_the_password_is_given(runs_dir, monkeypat
     assert not at.exception, at.exception
     start = next(b for b in at.button if b.label == "Start training")
     assert start.disabled and "host's password" in start.help
+    # a crafted message can press a disabled button: the handlers check again
+    RunDir(runs_dir / "r").write_status(state="stopped")  # shows Resume as well
+    monkeypatch.setattr(access, "locked", lambda help_text=None: {"disabled": False,
+                                                                  "help": help_text})
+    at = run_page("pages/1_Train.py", runs_dir, monkeypatch, query={"run": "r"},
+                  SGAN_ADMIN_PASSWORD="s3cret")
+    for label in ("Start training", "Resume", "Delete for good"):
+        at = next(b for b in at.button if b.label == label).click().run()
+        assert not at.exception, at.exception
+    assert [r.id for r in list_runs(runs_dir)] == ["r"]  # nothing started, nothing deleted
+    assert list_runs(runs_dir)[0].state == "stopped"
+    monkeypatch.undo()
     # AppTest runs the page alone; the sidebar panel is app.py's: drive it there
     at = run_page("app.py", runs_dir, monkeypatch, SGAN_ADMIN_PASSWORD="s3cret")
     assert "Demo host mode" in page_text(at)
@@ -271,8 +293,34 @@ def test_host_mode_locks_changes_until_the_password_is_given(runs_dir, monkeypat
     assert not start.disabled
 
 
-def test_a_damaged_queue_time_does_not_stop_the_queue(runs_dir):
-    first = create_run(make_config("fast", seed=0), runs_dir)
-    second = create_run(make_config("fast", seed=1), runs_dir)
-    first.write_status(queued_at="yesterday")  # once a TypeError inside the worker's sort
-    assert [r.id for r in launcher.queued_runs(runs_dir)] == [first.id, second.id]
+def test_damaged_queue_times_do_not_stop_the_queue(runs_dir):
+    runs = [create_run(make_config("fast", seed=seed), runs_dir) for seed in range(4)]
+    for run, queued_at in zip(runs, (2.0, "yesterday", 10**400, 1.0)):
+        run.write_status(queued_at=queued_at)  # once a TypeError inside the worker's sort
+    assert launcher.queued_runs(runs_dir) and [r.id for r in launcher.queued_runs(runs_dir)] == \
+        [runs[1].id, runs[2].id, runs[3].id, runs[0].id]  # the damaged ones count as 0
+
+
+@pytest.mark.parametrize("status", [
+    {"state": "running", "pid": 2**40}, {"state": "running", "pid": -1},
+    {"state": "running", "pid": "1"}, {"step": 10**400, "elapsed_s": 1e400},
+    {"test_acc": 10**400}, {"heartbeat": "now", "state": "running"}, {"created": [1, 2]}])
+def test_absurd_status_values_are_tamed(runs_dir, status):
+    run = copy_of_shipped(runs_dir, "r")
+    run.status_path.write_text(json.dumps(status))  # json writes 1e400 as Infinity
+    summary = run.summary()  # raised OverflowError, ValueError or TypeError before
+    assert summary.step == 0 or isinstance(summary.step, int)
+    assert summary.test_acc is None or 0 <= summary.test_acc <= 1
+    assert summary.state in ("interrupted", "unknown") or summary.state == status.get("state")
+    assert isinstance(summary.elapsed_s, float) and math.isfinite(summary.elapsed_s)
+
+
+def test_absurd_config_and_metrics_values_are_refused(runs_dir):
+    run = copy_of_shipped(runs_dir, "r", config={"steps": 10**400})
+    assert "steps is not a whole number" in run.summary().problem
+    run.config_path.write_text("[" * 100000 + "]" * 100000)  # RecursionError in json
+    assert run.summary().problem == "config.json: not valid JSON"
+    run.metrics_path.write_text("\n".join([
+        json.dumps({"step": 5, "loss": 1.0, "bad": "x", "huge": 10**400, "inf": math.inf}),
+        "[" * 100000, json.dumps({"step": 10**400}), json.dumps({"step": 10, "loss": 0.5})]) + "\n")
+    assert run.read_metrics() == ({"step": 5, "loss": 1.0}, {"step": 10, "loss": 0.5})
