@@ -7,7 +7,7 @@ import os
 import streamlit as st
 
 from sgan_core import launcher
-from sgan_core.charts import X_TITLES, accuracy_figure, losses_figure
+from sgan_core.charts import X_TITLES, accuracy_figure, losses_figure, to_json
 from sgan_core.config import (
     PRESET_HELP,
     PRESET_MINUTES,
@@ -31,7 +31,7 @@ from sgan_ui.common import (
     runs_dir,
     runs_table,
 )
-from sgan_ui.live_chart import figure_json, live_chart
+from sgan_ui.live_chart import live_chart
 from sgan_ui.navigation import through_app
 
 through_app()
@@ -133,9 +133,8 @@ def progress_block(summary, rows):
 @st.cache_resource(max_entries=32, show_spinner=False)
 def figures(run_path: str, n_rows: int, last_row: str, smoothing: float, x: str, _rows):
     """Both charts of a run, built once per new metrics row and shared by every viewer."""
-    return tuple(figure_json(fig.update_layout(template="plotly_white"))
-                 for fig in (losses_figure(_rows, smoothing, x),
-                             accuracy_figure(_rows, smoothing, x)))
+    return (to_json(losses_figure(_rows, smoothing, x)),
+            to_json(accuracy_figure(_rows, smoothing, x)))
 
 
 def charts_block(run, rows):

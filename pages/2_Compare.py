@@ -8,7 +8,7 @@ import io
 import streamlit as st
 
 from sgan_core import committee, demo
-from sgan_core.charts import compare_figure
+from sgan_core.charts import compare_figure, to_json
 from sgan_core.config import ConfigError
 from sgan_core.grids import GridError, read_grid
 from sgan_core.launcher import QueueFull
@@ -26,7 +26,7 @@ from sgan_ui.common import (
     runs_dir,
     unreadable_note,
 )
-from sgan_ui.live_chart import figure_json, live_chart
+from sgan_ui.live_chart import live_chart
 from sgan_ui.navigation import through_app
 
 through_app()
@@ -42,8 +42,7 @@ def demo_view():
     summaries = [r.summary() for r in runs_now]
     curves = {f"{s.variant} ({r.id})": r.read_metrics() for r, s in zip(runs_now, summaries)}
     with chart:  # updates in place: a zoom survives the live refreshes
-        live_chart(figure_json(compare_figure(curves, x="elapsed_s").update_layout(
-            template="plotly_white")), key="demo_chart")
+        live_chart(to_json(compare_figure(curves, x="elapsed_s")), key="demo_chart")
     gan = demo.gan_run(runs_now)
     grids = gan.sample_files() if gan else []
     if grids:

@@ -1,5 +1,13 @@
-"""Plotly figures built from run metrics (no Streamlit here: the pages only display them)."""
+"""Plotly figures built from run metrics (no Streamlit here: the pages only display them).
+
+The run charts are plain plotly.js specs (dicts of lists), not plotly.graph_objects: a live
+page rebuilds them for every new metrics row, and building validated Figure objects with a
+template cost about 100 ms a time, most of a live refresh's CPU (benchmarks/RESULTS.md).
+"""
 from __future__ import annotations
+
+import functools
+import json
 
 import numpy as np
 import plotly.graph_objects as go
@@ -17,12 +25,32 @@ X_TITLES = {"step": "step", "elapsed_s": "training seconds"}
 MAX_POINTS = 1000  # per curve: longer runs are thinned evenly (the last row always kept)
 
 
-def _layout(title: str, x: str, **extra) -> dict:
+@functools.cache
+def _template() -> dict:
+    """plotly's "plotly_white" look for line charts, as plain JSON (read from plotly once): its
+    layout part; the rest styles trace types these charts do not draw."""
+    import plotly.io as pio
+    layout = pio.templates["plotly_white"].to_plotly_json()["layout"]
+    keep = ("autotypenumbers", "colorway", "font", "hoverlabel", "paper_bgcolor",
+            "plot_bgcolor", "xaxis", "yaxis", "title")
+    return {"layout": json.loads(json.dumps({k: layout[k] for k in keep if k in layout}))}
+
+
+def _layout(title: str, x: str, y_format: str | None = None, height: int = 340) -> dict:
     # uirevision: a zoom, pan or hidden legend entry survives live updates of the data, and
     # resets only when the x axis changes
-    return dict(dict(title=title, xaxis_title=X_TITLES[x], uirevision=x,
-                     margin=dict(l=10, r=10, t=40, b=10), height=340, hovermode="x unified",
-                     legend=dict(orientation="h", yanchor="top", y=-0.22, x=0)), **extra)
+    return {"template": _template(), "title": {"text": title},
+            "xaxis": {"title": {"text": X_TITLES[x]}},
+            "yaxis": {"tickformat": y_format} if y_format else {},
+            "uirevision": x, "margin": dict(l=10, r=10, t=40, b=10), "height": height,
+            "hovermode": "x unified",
+            "legend": dict(orientation="h", yanchor="top", y=-0.22, x=0)}
+
+
+def to_json(spec: dict) -> str:
+    """A spec as live_chart takes it (its numbers are already rounded by _line: 5 decimals,
+    what a chart can show, and about half the JSON of full floats)."""
+    return json.dumps(spec, separators=(",", ":"))
 
 
 def smooth(values, weight: float) -> np.ndarray:
@@ -51,23 +79,29 @@ def _series(rows, key: str, x: str):
             np.array([r[key] for r in have], dtype=np.float64))
 
 
-def _line(xs, ys, name: str, fmt: str, markers: bool = False) -> go.Scatter:
+def _line(xs, ys, name: str, fmt: str, markers: bool = False) -> dict:
     keep = _thin(len(xs))
-    return go.Scatter(x=xs[keep], y=ys[keep], name=name,
-                      mode="lines+markers" if markers else "lines",
-                      hovertemplate=f"%{{y:{fmt}}}")
+    return {"type": "scatter", "x": _rounded(xs[keep], 3), "y": _rounded(ys[keep], 5),
+            "name": name, "mode": "lines+markers" if markers else "lines",
+            "hovertemplate": f"%{{y:{fmt}}}"}
 
 
-def losses_figure(rows, smoothing: float = 0.0, x: str = "step") -> go.Figure:
+def _rounded(values: np.ndarray, decimals: int) -> list:
+    """JSON-ready numbers; a missing value (NaN) becomes null, a gap in the line."""
+    out = np.round(values, decimals).tolist()
+    return [None if v != v else v for v in out]
+
+
+def losses_figure(rows, smoothing: float = 0.0, x: str = "step") -> dict:
     traces = []
     for key, name in LOSS_SERIES.items():
         xs, ys = _series(rows, key, x)
         if len(ys) and np.any(ys != 0.0):  # the baseline has no real/fake or generator loss
             traces.append(_line(xs, smooth(ys, smoothing), name, ".4f"))
-    return go.Figure(traces, layout=_layout("Losses", x))
+    return {"data": traces, "layout": _layout("Losses", x)}
 
 
-def accuracy_figure(rows, smoothing: float = 0.0, x: str = "step") -> go.Figure:
+def accuracy_figure(rows, smoothing: float = 0.0, x: str = "step") -> dict:
     traces = []
     xs, ys = _series(rows, "train_acc", x)
     if len(ys):
@@ -79,17 +113,16 @@ def accuracy_figure(rows, smoothing: float = 0.0, x: str = "step") -> go.Figure:
     xs, ys = _series(rows, "test_acc", x)
     if len(ys):
         traces.append(_line(xs, ys, "test set (all 10,000 images)", ".2%", markers=True))
-    fig = go.Figure(traces, layout=_layout("Accuracy", x, yaxis_tickformat=PERCENT))
-    fig.update_yaxes(range=[0, 1.01])
-    return fig
+    layout = _layout("Accuracy", x, PERCENT)
+    layout["yaxis"]["range"] = [0, 1.01]
+    return {"data": traces, "layout": layout}
 
 
-def compare_figure(curves: dict[str, list[dict]], x: str = "step") -> go.Figure:
+def compare_figure(curves: dict[str, list[dict]], x: str = "step") -> dict:
     """Test-accuracy curves of several runs; curves maps a label to its metric rows."""
     traces = [_line(*_series(rows, "test_acc", x), label, ".2%", markers=True)
               for label, rows in curves.items()]
-    return go.Figure(traces, layout=_layout("Test accuracy", x, yaxis_tickformat=PERCENT,
-                                            height=420))
+    return {"data": traces, "layout": _layout("Test accuracy", x, PERCENT, height=420)}
 
 
 def probabilities_figure(probs: np.ndarray) -> go.Figure:

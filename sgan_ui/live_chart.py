@@ -55,12 +55,8 @@ def plotly_src() -> str:
     return f"{prefix}/component/{__name__}.plotly_js/plotly.min.js"
 
 
-def figure_json(fig) -> str:
-    """The figure as the component takes it (build it once per change, not once per viewer)."""
-    return fig.to_json()
-
-
 def live_chart(spec: str, key: str) -> None:
-    """A chart from figure_json(fig) that keeps its identity (and the viewer's zoom) by key."""
+    """A chart from charts.to_json(spec) (built once per change, not once per viewer) that
+    keeps its identity, and the viewer's zoom, by key."""
     _chart(data={"src": plotly_src(), "figure": spec}, key=key, height="content")
 

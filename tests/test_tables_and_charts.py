@@ -2,6 +2,7 @@
 import json
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
 from sgan_core import charts, demo
@@ -77,9 +78,11 @@ def rows(n):
 
 
 def test_charts_keep_the_viewers_zoom_and_thin_long_runs():
-    fig = charts.accuracy_figure(rows(5000), x="elapsed_s")
+    spec = charts.accuracy_figure(rows(5000), x="elapsed_s")
+    fig = go.Figure(json.loads(charts.to_json(spec)))  # a valid plotly figure, once validated
     assert fig.layout.uirevision == "elapsed_s"      # a zoom survives updates, not an axis change
     assert fig.layout.xaxis.title.text == "training seconds"
+    assert fig.layout.yaxis.tickformat == charts.PERCENT and fig.layout.template.layout.plot_bgcolor
     names = [t.name for t in fig.data]
     assert names == ["labeled batch (noisy, augmented)", "test subset (first 1,000 images, live)",
                      "test set (all 10,000 images)"]
@@ -87,7 +90,7 @@ def test_charts_keep_the_viewers_zoom_and_thin_long_runs():
     assert len(batch.x) <= charts.MAX_POINTS and batch.x[-1] == 0.5 * 4999  # last row kept
     assert len(fig.data[2].x) == 250                 # every full evaluation is drawn
     losses = charts.losses_figure(rows(10))
-    assert [t.name for t in losses.data] == ["supervised", "generator"]  # all-zero curves hidden
+    assert [t["name"] for t in losses["data"]] == ["supervised", "generator"]  # zero ones hidden
 
 
 def test_smoothing_is_the_bias_corrected_moving_average():
