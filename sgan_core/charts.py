@@ -135,3 +135,32 @@ def probabilities_figure(probs: np.ndarray) -> go.Figure:
                       margin=dict(l=10, r=10, t=40, b=10), height=300)
     fig.update_yaxes(range=[0, 1])
     return fig
+
+
+def sweep_figure(table: list[dict]) -> dict:
+    """The label-efficiency curve of a sweep (sweep.efficiency_table rows): final test accuracy
+    against the label budget (log axis), one line per variant with a band of ± one standard
+    deviation over seeds, n in the hover text."""
+    colors = _template()["layout"]["colorway"]
+    traces = []
+    for i, variant in enumerate(dict.fromkeys(r["variant"] for r in table)):
+        rows = [r for r in table if r["variant"] == variant and r["mean"] is not None]
+        if not rows:
+            continue
+        color, xs = colors[i % len(colors)], [r["labels"] for r in rows]
+        spread = [r["sd"] or 0.0 for r in rows]
+        band = dict(type="scatter", x=xs + xs[::-1], showlegend=False, hoverinfo="skip",
+                    y=[r["mean"] + s for r, s in zip(rows, spread)] +
+                      [r["mean"] - s for r, s in zip(rows[::-1], spread[::-1])],
+                    fill="toself", line=dict(width=0), fillcolor=color, opacity=0.18,
+                    legendgroup=variant)
+        traces.append(band)
+        traces.append(dict(type="scatter", x=xs, y=[r["mean"] for r in rows], name=variant,
+                           mode="lines+markers", line=dict(color=color), legendgroup=variant,
+                           customdata=[[r["n"], r["sd"] or 0.0] for r in rows],
+                           hovertemplate="%{x} labels: %{y:.2%} ± %{customdata[1]:.2%} "
+                                         "(n=%{customdata[0]})"))
+    layout = _layout("Final test accuracy by label budget", "step", PERCENT, height=420)
+    layout["xaxis"] = {"title": {"text": "labeled images (log scale)"}, "type": "log"}
+    layout["hovermode"] = "closest"
+    return {"data": traces, "layout": layout}

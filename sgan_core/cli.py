@@ -1,4 +1,4 @@
-"""Command line: `python -m sgan_core train|eval|list`.
+"""Command line: `python -m sgan_core train|sweep|eval|list`.
 
 Errors the user can fix (bad label budget, missing data, unknown run) print one line and exit 2,
 before any run directory is created; a diverged run, or one that cannot resume, exits 3; `eval`
@@ -10,8 +10,9 @@ import argparse
 import os
 import sys
 import time
+from collections import Counter
 
-from .config import PRESETS, ConfigError, make_config, parse_labels
+from .config import MAX_SEED, PRESETS, ConfigError, make_config, parse_labels
 from .data import DataError
 from .rundir import RUN_ID_RE, RunDir, UnreadableRun, create_run, list_runs
 from .variants import VARIANTS
@@ -30,6 +31,26 @@ def _threads_arg(value):
     if not value.isdigit() or not 1 <= int(value) <= 256:
         raise argparse.ArgumentTypeError(f"threads must be at least 1, got {value!r}")
     return int(value)
+
+
+def _variant_arg(value):
+    if value not in VARIANTS:
+        raise argparse.ArgumentTypeError(f"unknown variant {value!r}; choose from "
+                                         f"{', '.join(VARIANTS)}")
+    return value
+
+
+def _seed_arg(value):
+    if not value.isdigit() or int(value) > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"seed must be a whole number from 0 to {MAX_SEED}, "
+                                         f"got {value!r}")
+    return int(value)
+
+
+def _list_arg(item_type):
+    def parse(text):
+        return [item_type(part.strip()) for part in text.split(",") if part.strip()]
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,6 +82,25 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--mnist", help="path of mnist.npz (default: $SGAN_MNIST, data/, Keras cache)")
     t.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("sweep", help="queue a grid of runs (label budgets x variants x seeds) "
+                       "for the label-efficiency curve; with --wait, print its table at the end")
+    s.add_argument("--labels", type=_list_arg(_labels_arg), required=True,
+                   help="label budgets, comma-separated (e.g. 20,50,100,1000)")
+    s.add_argument("--variants", type=_list_arg(_variant_arg), default=["stacked", "supervised"],
+                   help="variants, comma-separated (default stacked,supervised)")
+    s.add_argument("--seeds", type=_list_arg(_seed_arg), default=[0, 1, 2],
+                   help="seeds, comma-separated (default 0,1,2)")
+    s.add_argument("--preset", choices=list(PRESETS), default="fast")
+    length = s.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, help="training steps of each run")
+    length.add_argument("--max-seconds", type=float, help="seconds of training of each run")
+    s.add_argument("--threads", type=_threads_arg, default=2,
+                   help="TensorFlow threads per run (runs at once: cores // threads)")
+    s.add_argument("--runs-dir", default=DEFAULT_RUNS_DIR)
+    s.add_argument("--mnist", help="path of mnist.npz")
+    s.add_argument("--wait", action="store_true",
+                   help="show progress until every run has ended, then print the table")
 
     e = sub.add_parser("eval", help="print the test accuracy of a run's saved classifier, or of "
                        "several runs on the same labels read together (a committee)")
@@ -145,6 +185,40 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from . import sweep
+    from .data import load_mnist
+    cfgs = sweep.plan(args.labels, args.variants, args.seeds, args.preset, steps=args.steps,
+                      max_seconds=args.max_seconds, threads=args.threads, mnist_path=args.mnist)
+    if args.max_seconds:  # a pure time budget, as the dashboard's minutes
+        for cfg in cfgs:
+            cfg.steps = 10**6
+    load_mnist(args.mnist)  # a bad data file is refused before anything is queued
+    sweep_id, runs = sweep.start(cfgs, args.runs_dir)
+    print(sweep_id)
+    print(f"queued {len(runs)} runs in {args.runs_dir} (trained as many at once as the cores "
+          "hold; SGAN_SLOTS=N sets the number)", file=sys.stderr)
+    if not args.wait:
+        return 0
+    ids, shown = {r.id for r in runs}, ""
+    while True:
+        summaries = [s for s in list_runs(args.runs_dir) if s.id in ids]
+        states = Counter(s.state for s in summaries)
+        line = f"{sweep_id}: " + ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+        if line != shown:  # one line per change, so a log of a long sweep stays short
+            print(time.strftime("%H:%M:%S ") + line, file=sys.stderr, flush=True)
+            shown = line
+        if not any(s.active for s in summaries):
+            break
+        time.sleep(2.0)
+    table = sweep.efficiency_table(summaries)
+    print(sweep.markdown_table(table))
+    line = sweep.reading(table)
+    if line:
+        print(line)
+    return 0 if states.get("finished", 0) == len(runs) else 1
+
+
 def cmd_eval(args) -> int:
     from . import committee
     from .predict import ModelLoadError
@@ -186,7 +260,7 @@ def cmd_worker(args) -> int:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"train": cmd_train, "eval": cmd_eval, "list": cmd_list,
+        return {"train": cmd_train, "sweep": cmd_sweep, "eval": cmd_eval, "list": cmd_list,
                 "worker": cmd_worker}[args.command](args)
     except (ConfigError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)

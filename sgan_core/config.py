@@ -61,6 +61,7 @@ class RunConfig:
     threads: int = 2                  # TensorFlow intra-op threads in the trainer
     input_range: tuple = (-1.0, 1.0)  # pixel 0 maps to input_range[0], 255 to input_range[1]
     mnist_path: str | None = None
+    sweep: str | None = None          # the sweep this run belongs to (sweep.py), if any
 
     @property
     def variant_spec(self) -> Variant:

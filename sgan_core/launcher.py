@@ -55,6 +55,16 @@ def start_run(cfg: RunConfig, runs_dir, max_queued: int | None = None) -> RunDir
     return run
 
 
+def start_runs(cfgs: list[RunConfig], runs_dir, max_queued: int | None = None) -> list[RunDir]:
+    """Queue several runs at once, in order, with one worker start (a sweep)."""
+    check_room(runs_dir, max_queued, adding=len(cfgs))
+    runs = [create_run(cfg, runs_dir) for cfg in cfgs]
+    for run in runs:
+        enqueue(run)
+    ensure_worker(runs_dir)
+    return runs
+
+
 def resume_run(run: RunDir, runs_dir, max_queued: int | None = None) -> None:
     check_room(runs_dir, max_queued)
     enqueue(run, "queued to resume")

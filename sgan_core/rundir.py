@@ -175,9 +175,9 @@ class RunDir:
         try:
             cfg = self.load_config()
             labels, variant, preset, seed = cfg.labels, cfg.variant, cfg.preset, cfg.seed
-            steps, max_seconds = cfg.steps, cfg.max_seconds
+            steps, max_seconds, sweep = cfg.steps, cfg.max_seconds, cfg.sweep
         except UnreadableRun as e:
-            labels = variant = preset = seed = steps = max_seconds = None
+            labels = variant = preset = seed = steps = max_seconds = sweep = None
             problem = e.reason
         test_acc = status.get("test_acc")
         if test_acc is not None and not _fraction(test_acc):
@@ -190,7 +190,7 @@ class RunDir:
             step=_count(status.get("step")), total_steps=_count(status.get("total_steps")) or steps,
             max_seconds=max_seconds, test_acc=test_acc, elapsed_s=_seconds(status.get("elapsed_s")),
             message=str(status.get("message", ""))[:500], created=_seconds(status.get("created")),
-            has_classifier=self.classifier_path.is_file(), problem=problem)
+            has_classifier=self.classifier_path.is_file(), problem=problem, sweep=sweep)
 
 
 class UnreadableRun(ValueError):
@@ -232,6 +232,7 @@ class RunSummary:
     created: float
     has_classifier: bool
     problem: str = ""   # why this run's files cannot be used ("config.json: labels is ...")
+    sweep: str | None = None
 
     @property
     def active(self) -> bool:

@@ -24,6 +24,8 @@ def pages() -> list:
         st.Page("pages/2_Compare.py", title="Compare", icon=":material/compare:",
                 url_path="Compare"),
         st.Page("pages/3_Draw.py", title="Draw", icon=":material/draw:", url_path="Draw"),
+        st.Page("pages/4_Sweep.py", title="Sweep", icon=":material/stacked_line_chart:",
+                url_path="Sweep"),
     ]
 
 

@@ -1,0 +1,115 @@
+"""Sweep page: the label-efficiency curve. A grid of runs over label budgets, variants and seeds,
+and what the unlabeled images buy at each budget."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+
+import streamlit as st
+
+from sgan_core import launcher, sweep
+from sgan_core.charts import sweep_figure, to_json
+from sgan_core.config import PRESETS, ConfigError, parse_labels
+from sgan_core.variants import VARIANTS
+from sgan_ui import access
+from sgan_ui.common import fmt_duration, phone_layout, plain, readable, runs, runs_dir
+from sgan_ui.live_chart import live_chart
+from sgan_ui.navigation import through_app
+
+through_app()
+phone_layout()
+st.title("Label-efficiency sweep")
+st.caption("How few labels are enough? A sweep trains every combination of label budgets, "
+           "discriminator variants and seeds as ordinary runs (they wait in the same queue as "
+           "the Train page's) and draws the answer every semi-supervised paper draws: final "
+           "test accuracy against the number of labels, the GAN beside the supervised "
+           "baseline, with the spread over seeds.")
+
+
+def new_sweep_form(expanded: bool):
+    with st.expander("New sweep", expanded=expanded, icon=":material/add:"):
+        c1, c2, c3 = st.columns(3, gap="medium")
+        budgets_text = c1.text_input("Label budgets", "20, 50, 100, 1000",
+                                     help="Comma-separated, each from 10 to 60000.")
+        variants = c1.multiselect("Variants", list(VARIANTS), default=["stacked", "supervised"])
+        seeds = c2.number_input("Seeds per cell", 1, 10, 3, help="Seeds 0, 1, 2, ...")
+        preset = c2.selectbox("Preset", list(PRESETS), index=list(PRESETS).index("fast"))
+        minutes = c3.number_input("Minutes per run", 0.5, 120.0, 2.0, step=0.5)
+        threads = c3.number_input("CPU threads per run", 1, 64, 1,
+                                  help="Runs train side by side, as many as the cores hold "
+                                       "at this many threads each.")
+        try:
+            budgets = [parse_labels(b) for b in budgets_text.split(",") if b.strip()]
+            cfgs = sweep.plan(budgets, variants, list(range(int(seeds))), preset,
+                              max_seconds=minutes * 60, threads=int(threads))
+        except ConfigError as e:
+            st.error(str(e))
+            cfgs = []
+        for cfg in cfgs:
+            cfg.steps = 10**6  # a pure time budget
+        slots = max(1, (os.cpu_count() or 1) // int(threads))
+        if cfgs:
+            waves = -(-len(cfgs) // slots)
+            st.caption(f"{len(cfgs)} runs, {slots} at a time on this machine: about "
+                       f"{fmt_duration(waves * minutes * 60)} of training.")
+        lock = access.locked()
+        if st.button("Start the sweep", type="primary", icon=":material/play_arrow:",
+                     disabled=not cfgs or lock["disabled"], help=lock["help"]) \
+                and access.can_control():
+            try:
+                sweep_id, _ = sweep.start(cfgs, runs_dir(), max_queued=access.max_queued())
+            except launcher.QueueFull as e:
+                st.error(str(e))
+                return
+            st.query_params["sweep"] = sweep_id
+            st.rerun()
+
+
+def sweep_view(sweep_id: str):
+    runs_now = sweep.members(readable(runs()), sweep_id)
+    table = sweep.efficiency_table(runs_now)
+    states = {}
+    for r in runs_now:
+        states[r.state] = states.get(r.state, 0) + 1
+    st.caption(f"{len(runs_now)} runs: " + ", ".join(f"{n} {s}" for s, n in sorted(states.items())))
+    line = sweep.reading(table)
+    if line:
+        st.success(line)
+    live_chart(to_json(sweep_figure(table)), key="sweep_chart")
+    st.dataframe([{"labels": r["labels"], "variant": r["variant"],
+                   "mean": None if r["mean"] is None else round(100 * r["mean"], 2),
+                   "sd": None if r["sd"] is None else round(100 * r["sd"], 2),
+                   "n": f"{r['n']} of {r['runs']}"} for r in table],
+                 hide_index=True, column_config={
+                     "mean": st.column_config.NumberColumn("test accuracy", format="%.2f%%"),
+                     "sd": st.column_config.NumberColumn("± sd", format="%.2f")})
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["run", "labels", "variant", "seed", "state", "test_acc"])
+    writer.writerows([r.id, r.labels, r.variant, r.seed, r.state, r.test_acc] for r in runs_now)
+    st.download_button("Download the sweep's runs as CSV", buf.getvalue(),
+                       file_name=f"{sweep_id}.csv", mime="text/csv")
+    active = any(r.active for r in runs_now)
+    if active != st.session_state.get("_sweep_live"):
+        st.session_state["_sweep_live"] = active
+        st.rerun()  # start or stop polling with the sweep
+
+
+all_runs = readable(runs())
+ids = sweep.sweep_ids(all_runs)
+new_sweep_form(expanded=not ids)
+if not ids:
+    st.info("No sweep yet. Open **New sweep**, or from a terminal: `python -m sgan_core sweep "
+            "--labels 20,50,100,1000 --variants stacked,supervised --seeds 0,1,2 --preset fast "
+            "--max-seconds 120`.")
+    st.stop()
+wanted = st.query_params.get("sweep")
+chosen = st.selectbox("Sweep", ids, index=ids.index(wanted) if wanted in ids else 0)
+if chosen != wanted:
+    st.query_params["sweep"] = chosen
+if wanted and wanted not in ids:
+    st.warning(f"No sweep {plain(wanted)}: showing the newest.")
+live = any(r.active for r in sweep.members(all_runs, chosen))
+st.session_state["_sweep_live"] = live
+st.fragment(run_every=3.0 if live else None)(sweep_view)(chosen)
