@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="TensorFlow threads per run (runs at once: cores // threads)")
     s.add_argument("--runs-dir", default=DEFAULT_RUNS_DIR)
     s.add_argument("--mnist", help="path of mnist.npz")
+    s.add_argument("--ray-address", default=os.environ.get("SGAN_RAY_ADDRESS") or None,
+                   help="train on this Ray cluster (default: $SGAN_RAY_ADDRESS; none: here)")
     s.add_argument("--wait", action="store_true",
                    help="show progress until every run has ended, then print the table")
 
@@ -110,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("worker", help="train queued runs, as many at once as the cores hold "
                                       "(started by the dashboard)")
     w.add_argument("--runs-dir", default=DEFAULT_RUNS_DIR)
+    w.add_argument("--ray-address", default=os.environ.get("SGAN_RAY_ADDRESS") or None,
+                   help="hand runs to this Ray cluster (default: $SGAN_RAY_ADDRESS; none: local)")
 
     ls = sub.add_parser("list", help="list the runs with state, step and accuracy")
     ls.add_argument("--runs-dir", default=DEFAULT_RUNS_DIR)
@@ -194,7 +198,7 @@ def cmd_sweep(args) -> int:
         for cfg in cfgs:
             cfg.steps = 10**6
     load_mnist(args.mnist)  # a bad data file is refused before anything is queued
-    sweep_id, runs = sweep.start(cfgs, args.runs_dir)
+    sweep_id, runs = sweep.start(cfgs, args.runs_dir, ray_address=args.ray_address)
     print(sweep_id)
     print(f"queued {len(runs)} runs in {args.runs_dir} (trained as many at once as the cores "
           "hold; SGAN_SLOTS=N sets the number)", file=sys.stderr)
@@ -253,7 +257,7 @@ def cmd_list(args) -> int:
 
 def cmd_worker(args) -> int:
     from .launcher import worker_loop
-    worker_loop(args.runs_dir)
+    worker_loop(args.runs_dir, ray_address=args.ray_address)
     return 0
 
 

@@ -59,6 +59,7 @@ class RunConfig:
     checkpoint_every: int = 500
     checkpoint_seconds: float = 30.0  # also checkpoint this often: a kill loses at most this
     threads: int = 2                  # TensorFlow intra-op threads in the trainer
+    gpus: int = 0                     # GPUs a Ray task reserves for this run (ray_runner.py)
     input_range: tuple = (-1.0, 1.0)  # pixel 0 maps to input_range[0], 255 to input_range[1]
     mnist_path: str | None = None
     sweep: str | None = None          # the sweep this run belongs to (sweep.py), if any
@@ -243,8 +244,8 @@ def check(cfg: RunConfig) -> RunConfig:
         positive(name)
     if cfg.max_seconds is not None:
         positive("max_seconds")
-    if cfg.augment_shift < 0 or cfg.subset_every < 0:
-        fail("augment shift and subset every must not be negative")
+    if cfg.augment_shift < 0 or cfg.subset_every < 0 or cfg.gpus < 0:
+        fail("augment shift, subset every and gpus must not be negative")
     if not 0.0 <= cfg.ema_decay < 1.0:
         fail(f"ema decay must be from 0 to below 1, got {cfg.ema_decay}")
     if len(cfg.input_range) != 2 or not cfg.input_range[0] < cfg.input_range[1]:

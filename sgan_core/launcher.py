@@ -55,13 +55,14 @@ def start_run(cfg: RunConfig, runs_dir, max_queued: int | None = None) -> RunDir
     return run
 
 
-def start_runs(cfgs: list[RunConfig], runs_dir, max_queued: int | None = None) -> list[RunDir]:
+def start_runs(cfgs: list[RunConfig], runs_dir, max_queued: int | None = None,
+               ray_address: str | None = None) -> list[RunDir]:
     """Queue several runs at once, in order, with one worker start (a sweep)."""
     check_room(runs_dir, max_queued, adding=len(cfgs))
     runs = [create_run(cfg, runs_dir) for cfg in cfgs]
     for run in runs:
         enqueue(run)
-    ensure_worker(runs_dir)
+    ensure_worker(runs_dir, ray_address)
     return runs
 
 
@@ -98,11 +99,15 @@ def _queued_at(status: dict) -> float:
     return number(status.get("queued_at")) or 0.0
 
 
-def ensure_worker(runs_dir) -> None:
+def ensure_worker(runs_dir, ray_address: str | None = None) -> None:
+    """Make sure a worker serves the queue (on a Ray cluster with ray_address or
+    $SGAN_RAY_ADDRESS)."""
     Path(runs_dir).mkdir(parents=True, exist_ok=True)
+    ray_address = ray_address or os.environ.get("SGAN_RAY_ADDRESS") or None
     with open(Path(runs_dir) / "worker.log", "ab") as log:
         subprocess.Popen([sys.executable, "-m", "sgan_core", "worker", "--runs-dir",
-                          str(Path(runs_dir).resolve())],
+                          str(Path(runs_dir).resolve())]
+                         + (["--ray-address", ray_address] if ray_address else []),
                          stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                          start_new_session=True, cwd=str(Path(__file__).resolve().parent.parent))
 
@@ -151,41 +156,59 @@ def fits(running_threads: list[int], threads: int) -> bool:
     return sum(running_threads) + threads <= (os.cpu_count() or 1)
 
 
-def _finish(run: RunDir, rc: int) -> None:
-    """A trainer that ended without writing its final state: killed by a signal (rc < 0) or
-    gone quietly, it is resumable (`interrupted`); an error exit (rc > 0) is `failed`."""
-    if run.read_status().get("state") not in ACTIVE_STATES:
+def _finish(run: RunDir, rc: int, lost: str | None = None, queued_at=None) -> None:
+    """A trainer that ended without writing its final state: killed by a signal (rc < 0),
+    lost with its Ray node, or gone quietly, it is resumable (`interrupted`); an error exit
+    (rc > 0) is `failed`. A run queued again since this trainer started (Resume right after
+    a Stop) is left to its new place in the queue."""
+    status = run.read_status()
+    if status.get("state") not in ACTIVE_STATES or status.get("queued_at") != queued_at:
         return
     if rc > 0:
         run.write_status(state="failed", message=f"training process exited with code {rc}; "
                                                  f"see {run.log_path.name}")
+        return
+    if lost:
+        how = f"lost with the cluster node it ran on ({lost})"
     else:
         how = f"killed by signal {-rc}" if rc < 0 else "ended early"
-        run.write_status(state="interrupted",
-                         message=f"the training process was {how}; resume to continue")
+    run.write_status(state="interrupted",
+                     message=f"the training process was {how}; resume to continue")
 
 
-def worker_loop(runs_dir, idle_exit_s: float = 2.0) -> None:
-    """Start queued runs, oldest first, while they fit, until the queue stays empty."""
+def worker_loop(runs_dir, idle_exit_s: float = 2.0, ray_address: str | None = None) -> None:
+    """Start queued runs, oldest first, while they fit (on a Ray cluster: as Ray tasks, which
+    Ray places when a node has room), until the queue stays empty."""
     lock = _try_lock(runs_dir, wait_s=5.0)
     if lock is None:
         return  # another worker owns the queue and will see our run
-    children: dict[str, tuple[RunDir, subprocess.Popen, int]] = {}
+    if ray_address:
+        from . import ray_runner
+        ray_runner.connect(ray_address)
+    children: dict[str, tuple[RunDir, object, int, object]] = {}
     try:
         idle_since = time.time()
         while True:
-            for run_id, (run, proc, _) in list(children.items()):
-                if proc.poll() is not None:
-                    _finish(run, proc.returncode)
+            for run_id, (run, proc, _, queued_at) in list(children.items()):
+                rc = proc.poll()
+                if rc is not None:
+                    _finish(run, rc, getattr(proc, "lost", None), queued_at)
                     del children[run_id]
                     idle_since = time.time()
             for run in queued_runs(runs_dir):  # in order: a later run never jumps the queue
                 if run.id in children:
                     continue
-                threads = run_threads(run)
-                if not fits([t for _, _, t in children.values()], threads):
+                threads, queued_at = run_threads(run), run.read_status().get("queued_at")
+                if ray_address:
+                    gpus = run.read_config().get("gpus")
+                    children[run.id] = (run, ray_runner.RayTrainer(
+                        str(run.path.resolve()), threads,
+                        gpus if isinstance(gpus, int) and gpus > 0 else 0, TRAINER_NICE),
+                        threads, queued_at)
+                    continue
+                if not fits([child[2] for child in children.values()], threads):
                     break
-                children[run.id] = (run, start_trainer(run, threads), threads)
+                children[run.id] = (run, start_trainer(run, threads), threads, queued_at)
             if not children and time.time() - idle_since > idle_exit_s:
                 if not queued_runs(runs_dir):
                     return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import tempfile
 import threading
@@ -118,8 +119,8 @@ class RunDir:
     def effective_status(self) -> dict:
         """status.json, with a 'running' run whose process is gone reported as 'interrupted'."""
         status = self.read_status()
-        if status.get("state") == "running" and not _process_alive(status.get("pid"),
-                                                                    status.get("heartbeat")):
+        if status.get("state") == "running" and not _process_alive(
+                status.get("pid"), status.get("heartbeat"), status.get("host")):
             status = dict(status, state="interrupted",
                           message="the training process ended unexpectedly; resume to continue")
         return status
@@ -310,12 +311,13 @@ def _parse_rows(data: bytes):
 _METRICS = _MetricsCache()
 
 
-def _process_alive(pid, heartbeat) -> bool:
-    """Is the trainer that wrote this status still alive? Its pid decides; the heartbeat guards
-    against a reused pid (and stands in when no pid was written)."""
+def _process_alive(pid, heartbeat, host=None) -> bool:
+    """Is the trainer that wrote this status still alive? Its pid decides on this machine; the
+    heartbeat guards against a reused pid, and decides alone for a trainer on another machine
+    (a Ray node) or one that wrote no pid."""
     beat = _seconds(heartbeat)
     age = time.time() - beat if beat else float("inf")
-    if not pid:
+    if not pid or (isinstance(host, str) and host != platform.node()):
         return age < HEARTBEAT_STALE_S
     if not count(pid, MAX_PID) or pid <= 0:  # never a process group (0, negative): damaged
         return False

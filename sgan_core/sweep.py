@@ -37,12 +37,13 @@ def new_sweep_id() -> str:
 
 
 def start(cfgs: list[RunConfig], runs_dir, sweep_id: str | None = None,
-          max_queued: int | None = None) -> tuple[str, list[RunDir]]:
+          max_queued: int | None = None, ray_address: str | None = None
+          ) -> tuple[str, list[RunDir]]:
     """Queue every run of the plan under one sweep id: (the id, the runs)."""
     sweep_id = sweep_id or new_sweep_id()
     for cfg in cfgs:
         cfg.sweep = sweep_id
-    return sweep_id, start_runs(cfgs, runs_dir, max_queued)
+    return sweep_id, start_runs(cfgs, runs_dir, max_queued, ray_address)
 
 
 def sweep_ids(summaries: list[RunSummary]) -> list[str]:

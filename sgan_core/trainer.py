@@ -13,6 +13,7 @@ import io
 import json
 import math
 import os
+import platform
 import signal
 import time
 
@@ -65,8 +66,9 @@ class Trainer:
         run.clear_stop()
         self._t_start = time.perf_counter()
         run.write_status(state="running", step=self.step, total_steps=cfg.steps,
-                         pid=os.getpid(), message="training", elapsed_s=self.elapsed(),
-                         started_at=time.time())
+                         pid=os.getpid(), host=platform.node(),
+                         node=os.environ.get("SGAN_NODE"), message="training",
+                         elapsed_s=self.elapsed(), started_at=time.time())
         log = MetricsLog(self)
         hooks = [log, SampleGrids(self), Checkpoints(self), Heartbeat(self, log, progress)]
         reason = "finished"

@@ -324,3 +324,17 @@ def test_absurd_config_and_metrics_values_are_refused(runs_dir):
         json.dumps({"step": 5, "loss": 1.0, "bad": "x", "huge": 10**400, "inf": math.inf}),
         "[" * 100000, json.dumps({"step": 10**400}), json.dumps({"step": 10, "loss": 0.5})]) + "\n")
     assert run.read_metrics() == ({"step": 5, "loss": 1.0}, {"step": 10, "loss": 0.5})
+
+
+def test_a_resume_right_after_a_stop_keeps_its_place_in_the_queue(runs_dir):
+    """The worker noticed the stopped trainer's exit only after Resume had queued the run
+    again, and marked the new queue entry 'interrupted': the run never restarted."""
+    run = create_run(make_config("fast"), runs_dir)
+    launcher.enqueue(run)
+    first = run.read_status()["queued_at"]
+    run.write_status(state="stopped")
+    launcher.enqueue(run, "queued to resume")  # Resume, before the worker polls the old trainer
+    launcher._finish(run, 0, queued_at=first)
+    assert run.read_status()["state"] == "queued"
+    launcher._finish(run, -9, queued_at=run.read_status()["queued_at"])  # its own trainer died
+    assert run.read_status()["state"] == "interrupted"

@@ -1,0 +1,71 @@
+"""Training on a Ray cluster, for when one machine is not enough ($SGAN_RAY_ADDRESS or
+--ray-address; `pip install -r requirements-ray.txt`).
+
+The worker hands each queued run to Ray as a task that reserves the run's CPU threads (and a
+GPU if the run asks for one); on whichever node has room, the task runs the same
+`python -m sgan_core train --resume RUN_DIR` as the local worker does. Ray does placement,
+resources and node failure; nothing here schedules. Run directories must live on a path that
+every node mounts at the same place (an NFS export, for example), and the project must be at
+the same path on every node: status, heartbeat, Stop (the STOP file) and resume then work as
+they do locally. A node that dies takes its trainer with it (the trainer dies with the task's
+process) and the run is marked `interrupted`, resumable on any node.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import ray
+
+ROOT = Path(__file__).resolve().parent.parent
+PR_SET_PDEATHSIG = 1
+
+
+def connect(address: str) -> None:
+    """Join the cluster as a driver; its workers import sgan_core from this project path."""
+    if not ray.is_initialized():
+        ray.init(address=address, logging_level="ERROR", log_to_driver=False,
+                 runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
+
+
+def _die_with_parent() -> None:
+    """In the trainer, before exec: end with SIGKILL when the task's process ends, so a node
+    that dies (or a cancelled task) leaves no trainer behind."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+@ray.remote(max_retries=0)
+def _train(run_path: str, threads: int, nice: int) -> int:
+    """On the node Ray chose: the trainer as a child process; its exit code."""
+    node = ray.get_runtime_context().get_node_id()
+    cmd = [sys.executable, "-m", "sgan_core", "train", "--resume", run_path, "--quiet",
+           "--nice", str(nice), "--threads", str(threads)]
+    env = dict(os.environ, SGAN_NODE=node)
+    with open(Path(run_path) / "train.log", "ab") as log:
+        proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                preexec_fn=_die_with_parent)
+        return proc.wait()
+
+
+class RayTrainer:
+    """One run as a Ray task; poll() is None while it trains, then the trainer's exit code."""
+
+    def __init__(self, run_path: str, threads: int, gpus: int = 0, nice: int = 10):
+        self.ref = _train.options(num_cpus=threads, num_gpus=gpus).remote(run_path, threads,
+                                                                          nice)
+        self.lost: str | None = None  # why the task ended without an exit code
+
+    def poll(self) -> int | None:
+        ready, _ = ray.wait([self.ref], timeout=0)
+        if not ready:
+            return None
+        try:
+            return ray.get(self.ref)
+        except ray.exceptions.RayError as e:  # its node died, or its process was killed
+            self.lost = type(e).__name__
+            return -signal.SIGKILL
