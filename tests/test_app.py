@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from sgan_core.predict import SHIPPED_MODEL_DIR
 from sgan_core.rundir import RunDir
+from sgan_ui.common import plain
 
 from conftest import ROOT
 
@@ -117,7 +118,8 @@ def test_failed_run_shows_its_message(finished_runs_dir, tmp_path, monkeypatch):
     run.write_status(state="failed", message="training diverged: loss_sup became NaN")
     at = app_test("pages/1_Train.py", runs_dir, monkeypatch, query={"run": run.id})
     assert not at.exception
-    assert "Run failed: training diverged: loss_sup became NaN" in texts(at)
+    # the message is shown literally (Markdown-escaped: a file's text never renders as markup)
+    assert f"Run failed: {plain('training diverged: loss_sup became NaN')}" in texts(at)
     assert any(b.label == "Resume" for b in at.button)
 
 
