@@ -77,3 +77,27 @@ def test_a_sweep_of_four_runs_on_two_slots(small_mnist, runs_dir):
         assert f"| {cfg['labels']} | {cfg['variant']} | {100 * s['test_acc']:.2f}% | 1/1 |" \
             in r.stdout
     assert "With 20 labels the semi-supervised GAN (stacked) misreads" in r.stdout
+
+
+@pytest.mark.slow
+def test_sweep_page_draws_the_curve_of_a_sweep(runs_dir, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from sgan_core.config import make_config
+    from sgan_core.rundir import create_run
+
+    from conftest import ROOT
+    for labels, variant, acc in ((20, "stacked", 0.85), (20, "supervised", 0.76),
+                                 (100, "stacked", 0.96), (100, "supervised", 0.94)):
+        run = create_run(make_config("fast", labels=labels, variant=variant, sweep="sweep-x"),
+                         runs_dir)
+        run.write_status(state="finished", test_acc=acc)
+    monkeypatch.setenv("SGAN_RUNS_DIR", str(runs_dir))
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "pages/4_Sweep.py"), default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert next(s for s in at.selectbox if s.label == "Sweep").value == "sweep-x"
+    assert at.success[0].value == ("With 20 labels the semi-supervised GAN (stacked) misreads 15 "
+                                   "of every 100 test digits, the supervised baseline 24.")
+    table = at.dataframe[0].value
+    assert list(table["mean"]) == [85.0, 76.0, 96.0, 94.0]
