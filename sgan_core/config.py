@@ -16,6 +16,7 @@ ARCHS = ("mlp", "cnn", "conv")
 GENERATORS = ("mlp", "dcgan")
 GENERATOR_LOSSES = ("feature_matching", "nonsat")
 MIN_LABELS, MAX_LABELS = 10, 60000
+CONFIG_LIMIT = 1e300              # any finite setting may be asked for (1e30 diverges, honestly)
 MAX_SEED = 2**32 - 1                # NumPy's seeds are 32-bit and not negative
 TUPLE_FIELDS = ("input_range", "cnn_filters")  # lists in config.json, tuples in RunConfig
 
@@ -111,11 +112,11 @@ def _typed(name: str, value, default):
         ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_INT
         kind = "a whole number"
     elif isinstance(default, float) or name == "max_seconds":
-        ok = number(value) is not None or (value is None and default is None)
+        ok = number(value, CONFIG_LIMIT) is not None or (value is None and default is None)
         kind = "a number"
     elif isinstance(default, tuple):
         ok = (isinstance(value, (list, tuple)) and len(value) <= 16
-              and all(number(v) is not None for v in value))
+              and all(number(v, CONFIG_LIMIT) is not None for v in value))
         value = tuple(value) if ok else value
         kind = "a list of numbers"
     else:  # str, or str | None
@@ -217,8 +218,8 @@ def check(cfg: RunConfig) -> RunConfig:
 
     def positive(name, minimum=None):
         value, label = getattr(cfg, name), name.replace("_", " ")
-        if number(value) is None:
-            fail(f"{label} must be a number, got {_short(value)}")
+        if number(value, CONFIG_LIMIT) is None:
+            fail(f"{label} must be a finite number, got {_short(value)}")
         if minimum is not None and value < minimum:
             fail(f"{label} must be at least {minimum}, got {value}")
         if value <= 0:

@@ -214,7 +214,7 @@ def test_bad_arguments_leave_no_run_behind(runs_dir, tmp_path):
     for args, env, words in (
             (["--seed", "-1"], None, "seed must be a whole number from 0"),
             (["--threads", "0"], None, "threads must be at least 1"),
-            (["--lr-d", "nan"], None, "lr d must be a number"),
+            (["--lr-d", "nan"], None, "lr d must be a finite number"),
             (["--run-id", "../x"], None, "run id '../x'"),
             ([], {"SGAN_MNIST": str(garbage)}, "not a readable .npz file")):
         r = cli("train", "--steps", 5, "--runs-dir", runs_dir, *args, env=env)
