@@ -11,6 +11,7 @@ import time
 from collections import defaultdict
 
 from .config import ConfigError, RunConfig, make_config
+from .demo import errors_per_100
 from .launcher import start_runs
 from .rundir import RunDir, RunSummary
 from .variants import is_gan_variant
@@ -70,11 +71,6 @@ def efficiency_table(runs: list[RunSummary]) -> list[dict]:
                      "n": len(accs), "mean": statistics.fmean(accs) if accs else None,
                      "sd": statistics.stdev(accs) if len(accs) > 1 else None})
     return rows
-
-
-def errors_per_100(acc: float) -> str:
-    errors = 100 * (1 - acc)
-    return f"{errors:.0f}" if errors >= 10 else f"{errors:.1f}"
 
 
 def reading(table: list[dict]) -> str | None:
