@@ -38,11 +38,13 @@ def run_child(cmd: list[str]) -> tuple[int, float, str]:
     return proc.returncode, usage.ru_maxrss / 1024, out
 
 
-def train(preset, variant, labels, seed, seconds, steps, runs_dir, threads) -> dict:
+def train(preset, variant, labels, seed, seconds, steps, runs_dir, threads, settings=()) -> dict:
     run_id = f"bench-{preset}-{variant}-{labels}l-s{seed}-{int(time.time())}"
     cmd = [sys.executable, "-m", "sgan_core", "train", "--preset", preset, "--variant", variant,
            "--labels", str(labels), "--seed", str(seed), "--runs-dir", str(runs_dir),
            "--run-id", run_id, "--quiet", "--threads", str(threads), "--nice", "10"]
+    for setting in settings:
+        cmd += ["--set", setting]
     if seconds:  # a pure time budget: the learning rate decays over the seconds, not steps
         cmd += ["--max-seconds", str(seconds), "--steps", str(steps or 10**6)]
     elif steps:
@@ -98,6 +100,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=120.0, help="time budget per run")
     ap.add_argument("--steps", type=int, help="step budget per run instead of --seconds")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                    help="a RunConfig setting for every run (repeatable), as `train --set`")
     ap.add_argument("--runs-dir", default=str(ROOT / "benchmarks" / "results" / "runs"))
     ap.add_argument("--speed-steps", type=int, default=40)
     ap.add_argument("--speed-only", action="store_true")
@@ -106,24 +110,28 @@ def main():
     args = ap.parse_args()
 
     print(f"# SGAN Lab benchmark on {os.cpu_count()} CPU cores, trainer threads {args.threads}, "
-          "nice 10 (as the dashboard starts it)")
+          "nice 10 (as the dashboard starts it)"
+          + (f"; settings: {' '.join(args.settings)}" if args.settings else ""))
     if not args.speed_only:
         seeds = [int(s) for s in args.seeds.split(",")]
         raw = {}
         print("\n| preset | variant | labels | s to 90% | s to 95% | s to 98% | s to 99% "
-              "| final acc (mean ± range) | steps/s | peak MiB |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
+              "| final acc (mean ± range) | by seed | steps/s | peak MiB |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         for preset in args.presets.split(","):
             for labels in [int(n) for n in args.labels.split(",")]:
                 for variant in args.variants.split(","):
                     res = [train(preset, variant, labels, s, None if args.steps else args.seconds,
-                                 args.steps, args.runs_dir, args.threads) for s in seeds]
+                                 args.steps, args.runs_dir, args.threads, args.settings)
+                           for s in seeds]
                     raw[f"{preset}/{variant}/{labels}"] = res
                     finals = [r["final"] for r in res]
                     reach = [fmt_reach([r["reach"][t] for r in res], len(res)) for t in THRESHOLDS]
                     print(f"| {preset} | {variant} | {labels} | " + " | ".join(reach) +
                           f" | {100 * mean(finals):.2f}% ({100 * min(finals):.2f}–"
-                          f"{100 * max(finals):.2f}) | {mean([r['steps_per_s'] for r in res]):.1f}"
+                          f"{100 * max(finals):.2f}) | "
+                          + " / ".join(f"{100 * f:.2f}" for f in finals)
+                          + f" | {mean([r['steps_per_s'] for r in res]):.1f}"
                           f" | {max(r['peak_mib'] for r in res):.0f} |", flush=True)
         if args.json:
             Path(args.json).write_text(json.dumps(raw, indent=2))

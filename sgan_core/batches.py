@@ -43,7 +43,8 @@ class Batches:
         return shift_images(x, self.cfg.augment_shift, self.rng, self.background)
 
     def _labeled(self):
-        n = min(self.cfg.batch_size, len(self.x_lab)) if self.cfg.is_gan else self.cfg.batch_size
+        cfg = self.cfg
+        n = min(cfg.batch_size, len(self.x_lab)) if cfg.uses_unlabeled else cfg.batch_size
         while len(self.lab_queue) < n:
             self.lab_queue = np.concatenate([self.lab_queue, self.rng.permutation(len(self.x_lab))])
         idx, self.lab_queue = self.lab_queue[:n], self.lab_queue[n:]
@@ -52,6 +53,9 @@ class Batches:
     def next(self) -> Batch:
         x_lab, y_lab = self._labeled()
         bs = self.cfg.batch_size
+        if not self.cfg.uses_unlabeled:  # the baseline spends no time on images it never uses
+            none = x_lab[:0]
+            return Batch(x_lab, y_lab, none, np.zeros((0, self.cfg.latent_dim), np.float32), none)
         x_clean = x_unl = self.x_train[self.rng.integers(0, len(self.x_train), bs)]
         if self.cfg.augment_unlabeled:
             x_unl = self.augment(x_unl)

@@ -12,7 +12,7 @@ import sys
 import time
 from collections import Counter
 
-from .config import MAX_SEED, PRESETS, ConfigError, make_config, parse_labels
+from .config import MAX_SEED, PRESETS, ConfigError, make_config, parse_labels, parse_setting
 from .data import DataError
 from .rundir import RUN_ID_RE, RunDir, UnreadableRun, create_run, list_runs
 from .variants import VARIANTS
@@ -47,6 +47,13 @@ def _seed_arg(value):
     return int(value)
 
 
+def _setting_arg(value):
+    try:
+        return parse_setting(value)
+    except ConfigError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _list_arg(item_type):
     def parse(text):
         return [item_type(part.strip()) for part in text.split(",") if part.strip()]
@@ -75,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr-g", type=float, help="generator learning rate")
     t.add_argument("--threads", type=_threads_arg, default=2,
                    help="TensorFlow intra-op threads (default 2)")
+    t.add_argument("--set", dest="settings", type=_setting_arg, action="append", default=[],
+                   metavar="NAME=VALUE", help="any other setting of config.py's RunConfig, "
+                   "e.g. --set pseudo_align=true (repeatable)")
     t.add_argument("--nice", type=int, default=0, choices=range(20), metavar="0..19",
                    help="lower the trainer's CPU priority by N")
     t.add_argument("--runs-dir", default=DEFAULT_RUNS_DIR, help="where run directories go")
@@ -151,10 +161,11 @@ def cmd_train(args) -> int:
             print(f"error: {args.resume}: {e.reason}", file=sys.stderr)
             return 2
     else:  # every setting and the data are checked before a run directory exists
-        cfg = make_config(args.preset, labels=args.labels, variant=args.variant, steps=args.steps,
-                          max_seconds=args.max_seconds, seed=args.seed,
-                          batch_size=args.batch_size, lr_d=args.lr_d, lr_g=args.lr_g,
-                          threads=args.threads, mnist_path=args.mnist)
+        named = dict(labels=args.labels, variant=args.variant, steps=args.steps,
+                     max_seconds=args.max_seconds, seed=args.seed, batch_size=args.batch_size,
+                     lr_d=args.lr_d, lr_g=args.lr_g, threads=args.threads,
+                     mnist_path=args.mnist)
+        cfg = make_config(args.preset, **{**named, **dict(args.settings)})
         if args.run_id is not None and not RUN_ID_RE.fullmatch(args.run_id):
             raise ConfigError(f"run id {args.run_id!r} must be letters, digits, '.', '_' or "
                               "'-' (at most 100, starting with a letter or digit)")

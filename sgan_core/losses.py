@@ -44,13 +44,13 @@ def generator_class_loss(raw_fake, digits):
         labels=digits, logits=raw_fake[:, :N_CLASSES]))
 
 
-def pseudo_label_loss(raw_student, raw_teacher, threshold: float):
-    """Cross-entropy of the student on the teacher's confident predictions (others masked out).
+def pseudo_label_loss(raw_student, teacher_probs, thresholds):
+    """Cross-entropy of the student on the teacher's confident readings (others masked out):
+    a reading counts when its top probability is above the threshold of the digit it names.
 
     Averaged over the whole batch, so the term grows as the teacher grows confident."""
-    teacher = tf.nn.softmax(tf.stop_gradient(raw_teacher[:, :N_CLASSES]))
-    conf, pred = tf.reduce_max(teacher, -1), tf.argmax(teacher, -1)
-    confident = conf > threshold
+    conf, pred = tf.reduce_max(teacher_probs, -1), tf.argmax(teacher_probs, -1)
+    confident = conf > tf.gather(thresholds, pred)
     ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=pred,
                                                         logits=raw_student[:, :N_CLASSES])
     return tf.reduce_mean(tf.cast(confident, tf.float32) * ce)

@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from . import losses, models
 from .config import RunConfig
+from .pseudo import PseudoLabeler
 from .rundir import RunDir
 from .variants import N_CLASSES
 
@@ -50,6 +51,7 @@ class SGAN:
             self.D_eval = keras.models.clone_model(self.D)
             self.D_eval.set_weights(self.D.get_weights())
         self.progress = tf.Variable(0.0, trainable=False, dtype=tf.float32)
+        self.pseudo = PseudoLabeler(cfg)
         self.opt_d = self._optimizer(cfg.lr_d, self.D)
         self.opt_g = self._optimizer(cfg.lr_g, self.G) if self.G is not None else None
         self.fixed_z = np.random.default_rng(FIXED_Z_SEED).standard_normal(
@@ -68,10 +70,12 @@ class SGAN:
         cfg, v = self.cfg, self.variant
         n_lab, n_unl = tf.shape(x_lab)[0], tf.shape(x_unl)[0]
         with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
-            if self.G is None:
-                _, raw_lab = self.D(x_lab, training=True)
+            loss_real = loss_fake = loss_g = tf.constant(0.0)
+            if self.G is None:  # the baseline, or self-training without the game
+                x = tf.concat([x_lab, x_unl], 0) if v.unlabeled else x_lab
+                _, raw = self.D(x, training=True)
+                raw_lab, raw_unl = tf.split(raw, [n_lab, -1])
                 loss_sup = losses.supervised_loss(v, raw_lab, y_lab)
-                loss_real = loss_fake = loss_g = tf.constant(0.0)
                 loss_d = loss_sup
             else:
                 if cfg.conditional:
@@ -85,12 +89,6 @@ class SGAN:
                 loss_real = losses.discriminator_real_loss(v, raw_unl)
                 loss_fake = losses.discriminator_fake_loss(v, raw_fake)
                 loss_d = loss_sup + cfg.unsup_weight * (loss_real + loss_fake)
-                if cfg.pseudo_weight:
-                    # the teacher (the weight average) sees the clean images, the student the
-                    # augmented ones
-                    _, raw_teacher = self.D_eval(x_unl_clean, training=False)
-                    loss_d += cfg.pseudo_weight * losses.pseudo_label_loss(
-                        raw_unl, raw_teacher, cfg.pseudo_threshold)
                 if cfg.generator_loss == "feature_matching":
                     loss_g = losses.feature_matching_loss(f_unl, f_fake)
                     if cfg.nonsat_weight:
@@ -99,6 +97,13 @@ class SGAN:
                     loss_g = losses.generator_nonsat_loss(v, raw_fake)
                 if cfg.conditional:
                     loss_g += cfg.class_weight * losses.generator_class_loss(raw_fake, y_fake)
+            if v.unlabeled and cfg.pseudo_weight:
+                # the teacher (the weight average) sees the clean images, the student the
+                # augmented ones
+                _, raw_teacher = self.D_eval(x_unl_clean, training=False)
+                probs, thresholds = self.pseudo.targets(raw_teacher)
+                loss_d += cfg.pseudo_weight * losses.pseudo_label_loss(raw_unl, probs,
+                                                                       thresholds)
         d_vars = self.D.trainable_variables
         self.opt_d.apply(d_tape.gradient(loss_d, d_vars), d_vars)
         if self.G is not None:
@@ -143,6 +148,8 @@ class SGAN:
             groups["ema"] = self.D_eval.weights
         if self.G is not None:
             groups.update(g=self.G.weights, opt_g=self.opt_g.variables)
+        if self.pseudo.variables:
+            groups["pseudo"] = self.pseudo.variables
         return groups
 
     def export(self, run: RunDir) -> None:

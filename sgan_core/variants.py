@@ -1,7 +1,8 @@
 """The discriminator variants, each described once: its raw logits, real/fake logit and classes.
 
 Every discriminator outputs `raw` logits, 10 class logits first:
-  stacked, supervised: 10 class logits; P(real) = Z / (Z + 1) with Z = sum exp(l)
+  stacked, selftrain,
+  supervised:          10 class logits; P(real) = Z / (Z + 1) with Z = sum exp(l)
                        (Salimans et al. 2016), so the real/fake logit is logsumexp(l);
   shared:              10 class logits + 1 real/fake logit from a second head on one trunk;
   multi:               11 logits, the 11th meaning "fake" (Odena 2016); P(real) = the softmax
@@ -32,6 +33,7 @@ class Variant:
     name: str
     help: str
     is_gan: bool = True
+    unlabeled: bool = True           # learns from unlabeled images (the game, pseudo-labels)
     extra_logit: str | None = None   # the 11th logit: "real" (shared), "fake" (multi) or none
 
     @property
@@ -62,8 +64,11 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
             extra_logit="real"),
     Variant("multi", "One softmax over 11 classes: the 10 digits plus 'fake' (Odena 2016).",
             extra_logit="fake"),
+    Variant("selftrain", "The GAN's recipe with the real/fake game switched off: the classifier "
+            "learns from the labels and its own confident readings of unlabeled images.",
+            is_gan=False),
     Variant("supervised", "Baseline: the same classifier trained on the labeled images only, "
-            "no GAN.", is_gan=False),
+            "no GAN.", is_gan=False, unlabeled=False),
 )}
 GAN_VARIANTS = tuple(name for name, v in VARIANTS.items() if v.is_gan)
 

@@ -111,3 +111,15 @@ def test_cli_bad_data_file_gives_one_clear_line(tmp_path, runs_dir):
 def test_cli_bad_label_budget(runs_dir):
     r = cli("train", "--labels", "0", "--runs-dir", runs_dir)
     assert r.returncode == 2 and "label budget" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("variant, labeled, unlabeled", [
+    ("stacked", 20, 100),     # each labeled image once a step, 100 unlabeled
+    ("selftrain", 20, 100),   # the same batches as the GAN: only the game is off
+    ("supervised", 100, 0),   # 100 augmented labeled copies, no unlabeled work at all
+])
+def test_each_variant_gets_the_batches_it_learns_from(variant, labeled, unlabeled):
+    from sgan_core.batches import Batches
+    batch = Batches(make_config("fast", labels=20, variant=variant), load_mnist()).next()
+    assert len(batch.x_lab) == len(batch.y_lab) == labeled
+    assert len(batch.x_unl) == len(batch.x_unl_clean) == len(batch.z) == unlabeled

@@ -39,12 +39,18 @@ def test_pseudo_label_loss_uses_only_confident_teacher_predictions():
     student = np.random.default_rng(2).standard_normal((4, 10)).astype(np.float32)
     teacher = np.zeros((4, 10), np.float32)
     teacher[0, 3] = teacher[2, 7] = 20.0           # sure of rows 0 and 2, uniform on 1 and 3
-    loss = losses.pseudo_label_loss(tf.constant(student), tf.constant(teacher), 0.95).numpy()
+    probs = tf.nn.softmax(tf.constant(teacher))
+    loss = losses.pseudo_label_loss(tf.constant(student), probs, tf.fill([10], 0.95)).numpy()
     log_p = student - np.log(np.exp(student).sum(1, keepdims=True))
     expected = -(log_p[0, 3] + log_p[2, 7]) / 4    # the mean runs over the whole batch
     np.testing.assert_allclose(loss, expected, rtol=1e-5)
-    unsure = losses.pseudo_label_loss(tf.constant(student), tf.zeros((4, 10)), 0.95).numpy()
+    unsure = losses.pseudo_label_loss(tf.constant(student), tf.fill((4, 10), 0.1),
+                                      tf.fill([10], 0.95)).numpy()
     assert unsure == 0.0
+    # a threshold per digit: with digit 7's bar above its reading, only row 0 counts
+    bars = tf.constant([0.95] * 7 + [1.0] + [0.95] * 2)
+    only_3 = losses.pseudo_label_loss(tf.constant(student), probs, bars).numpy()
+    np.testing.assert_allclose(only_3, -log_p[0, 3] / 4, rtol=1e-5)
 
 
 @pytest.mark.parametrize("variant", GAN_VARIANTS)
@@ -83,7 +89,7 @@ def test_shapes_and_plain_export(variant, arch):
     expected = np.exp(r - r.max(1, keepdims=True))
     np.testing.assert_allclose(probs, expected / expected.sum(1, keepdims=True), rtol=1e-4,
                                atol=1e-6)
-    if variant != "supervised":
+    if VARIANTS[variant].is_gan:
         z = generator_input(cfg, np.zeros((2, cfg.latent_dim), np.float32))
         assert build_generator(cfg)(z).shape == (2, 28, 28, 1)
 
@@ -101,7 +107,7 @@ def test_one_step_changes_both_networks(variant, small_mnist, runs_dir):
     assert set(metrics) == {"loss_sup", "loss_d_real", "loss_d_fake", "loss_g", "train_acc"}
     assert all(np.isfinite(v) for v in metrics.values())
     assert any(not np.array_equal(a, b) for a, b in zip(d_before, sgan.D.get_weights()))
-    if variant == "supervised":
+    if not VARIANTS[variant].is_gan:
         assert sgan.G is None
     else:
         # every trainable generator weight moves, not just some: nothing is frozen by mistake
