@@ -62,7 +62,8 @@ def new_run_form(expanded: bool):
             st.caption(PRESET_HELP[preset])
             defaults = make_config(preset)
         with c2:
-            variant = st.radio("Discriminator", list(VARIANTS), format_func=str.capitalize,
+            variant = st.radio("Discriminator", list(VARIANTS),
+                               format_func=lambda name: VARIANTS[name].label,
                                captions=[v.help for v in VARIANTS.values()])
         with c3:
             timed = PRESET_MINUTES.get(preset)

@@ -44,7 +44,8 @@ class Batches:
 
     def _labeled(self):
         cfg = self.cfg
-        n = min(cfg.batch_size, len(self.x_lab)) if cfg.uses_unlabeled else cfg.batch_size
+        n = cfg.labeled_batch or (min(cfg.batch_size, len(self.x_lab)) if cfg.uses_unlabeled
+                                  else cfg.batch_size)
         while len(self.lab_queue) < n:
             self.lab_queue = np.concatenate([self.lab_queue, self.rng.permutation(len(self.x_lab))])
         idx, self.lab_queue = self.lab_queue[:n], self.lab_queue[n:]

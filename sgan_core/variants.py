@@ -34,7 +34,12 @@ class Variant:
     help: str
     is_gan: bool = True
     unlabeled: bool = True           # learns from unlabeled images (the game, pseudo-labels)
+    title: str = ""                  # how the dashboard names it (default: the name)
     extra_logit: str | None = None   # the 11th logit: "real" (shared), "fake" (multi) or none
+
+    @property
+    def label(self) -> str:
+        return self.title or self.name.capitalize()
 
     @property
     def raw_width(self) -> int:
@@ -66,7 +71,7 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
             extra_logit="fake"),
     Variant("selftrain", "The GAN's recipe with the real/fake game switched off: the classifier "
             "learns from the labels and its own confident readings of unlabeled images.",
-            is_gan=False),
+            is_gan=False, title="Self-training (no game)"),
     Variant("supervised", "Baseline: the same classifier trained on the labeled images only, "
             "no GAN.", is_gan=False, unlabeled=False),
 )}
