@@ -60,7 +60,8 @@ class Batches:
         x_clean = x_unl = self.x_train[self.rng.integers(0, len(self.x_train), bs)]
         if self.cfg.augment_unlabeled:
             x_unl = self.augment(x_unl)
-        z = self.rng.standard_normal((bs, self.cfg.latent_dim)).astype(np.float32)
+        n_fake = self.cfg.fake_batch or bs
+        z = self.rng.standard_normal((n_fake, self.cfg.latent_dim)).astype(np.float32)
         return Batch(x_lab, y_lab, x_unl, z, x_clean)
 
     def state(self) -> dict:

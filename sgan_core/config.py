@@ -36,6 +36,7 @@ class RunConfig:
     labeled_batch: int = 0            # labeled images per step; 0: batch_size, except that a
                                       # run learning from unlabeled images sees each labeled
                                       # image once a step when it has fewer
+    fake_batch: int = 0               # generated images per step; 0: batch_size
     latent_dim: int = 100
     lr_d: float = 2e-3
     lr_g: float = 2e-3
@@ -278,8 +279,10 @@ def check(cfg: RunConfig) -> RunConfig:
         positive(name)
     if cfg.max_seconds is not None:
         positive("max_seconds")
-    if min(cfg.augment_shift, cfg.subset_every, cfg.gpus, cfg.labeled_batch) < 0:
-        fail("augment shift, subset every, gpus and labeled batch must not be negative")
+    if min(cfg.augment_shift, cfg.subset_every, cfg.gpus, cfg.labeled_batch,
+           cfg.fake_batch) < 0:
+        fail("augment shift, subset every, gpus and labeled and fake batches must not be "
+             "negative")
     if not 0.0 <= cfg.ema_decay < 1.0:
         fail(f"ema decay must be from 0 to below 1, got {cfg.ema_decay}")
     if len(cfg.input_range) != 2 or not cfg.input_range[0] < cfg.input_range[1]:

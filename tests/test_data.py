@@ -113,16 +113,18 @@ def test_cli_bad_label_budget(runs_dir):
     assert r.returncode == 2 and "label budget" in r.stderr and "Traceback" not in r.stderr
 
 
-@pytest.mark.parametrize("variant, settings, labeled, unlabeled", [
-    ("stacked", {}, 20, 100),     # each labeled image once a step, 100 unlabeled
-    ("selftrain", {}, 20, 100),   # the same batches as the GAN: only the game is off
-    ("supervised", {}, 100, 0),   # 100 augmented labeled copies, no unlabeled work at all
-    ("stacked", {"labeled_batch": 60}, 60, 100),  # each labeled image three times a step
+@pytest.mark.parametrize("variant, settings, labeled, unlabeled, fakes", [
+    ("stacked", {}, 20, 100, 100),     # each labeled image once a step, 100 unlabeled
+    ("selftrain", {}, 20, 100, 100),   # the same batches as the GAN: only the game is off
+    ("supervised", {}, 100, 0, 0),     # 100 augmented labeled copies, no unlabeled work at all
+    ("stacked", {"labeled_batch": 60}, 60, 100, 100),  # each labeled image three times a step
+    ("stacked", {"fake_batch": 30}, 20, 100, 30),
 ])
-def test_each_variant_gets_the_batches_it_learns_from(variant, settings, labeled, unlabeled):
+def test_each_variant_gets_the_batches_it_learns_from(variant, settings, labeled, unlabeled,
+                                                      fakes):
     from sgan_core.batches import Batches
     cfg = make_config("fast", labels=20, variant=variant, **settings)
     batch = Batches(cfg, load_mnist()).next()
     assert len(batch.x_lab) == len(batch.y_lab) == labeled
-    assert len(batch.x_unl) == len(batch.x_unl_clean) == len(batch.z) == unlabeled
+    assert len(batch.x_unl) == len(batch.x_unl_clean) == unlabeled and len(batch.z) == fakes
     assert np.bincount(batch.y_lab, minlength=10).tolist() == [labeled // 10] * 10
