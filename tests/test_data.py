@@ -118,12 +118,12 @@ def test_cli_bad_label_budget(runs_dir):
     ("selftrain", {}, 20, 100, 100),   # the same batches as the GAN: only the game is off
     ("supervised", {}, 100, 0, 0),     # 100 augmented labeled copies, no unlabeled work at all
     ("stacked", {"labeled_batch": 60}, 60, 100, 100),  # each labeled image three times a step
-    ("stacked", {"fake_batch": 30}, 20, 100, 30),
+    ("stacked", {"fake_batch": 30}, 20, 100, 30),     # 0 above: as many fakes as batch_size
 ])
 def test_each_variant_gets_the_batches_it_learns_from(variant, settings, labeled, unlabeled,
                                                       fakes):
     from sgan_core.batches import Batches
-    cfg = make_config("fast", labels=20, variant=variant, **settings)
+    cfg = make_config("fast", labels=20, variant=variant, **{"fake_batch": 0, **settings})
     batch = Batches(cfg, load_mnist()).next()
     assert len(batch.x_lab) == len(batch.y_lab) == labeled
     assert len(batch.x_unl) == len(batch.x_unl_clean) == unlabeled and len(batch.z) == fakes

@@ -26,8 +26,8 @@ def teacher_favouring_zero(n=100):
     return p / p.sum(1, keepdims=True)
 
 
-def test_off_by_default_the_teacher_is_read_as_it_is():
-    labeler = PseudoLabeler(make_config("fast"))
+def test_with_both_options_off_the_teacher_is_read_as_it_is():
+    labeler = PseudoLabeler(make_config("fast", pseudo_align=False, pseudo_adaptive=False))
     p = teacher_favouring_zero()
     probs, bars = labeler.targets(logits_for(p))
     np.testing.assert_allclose(probs.numpy(), p, rtol=1e-5)
