@@ -7,6 +7,7 @@ resumed or evaluated from that file alone.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 
 from .values import MAX_INT, number
@@ -214,7 +215,6 @@ def parse_labels(value) -> int:
 def parse_setting(text: str) -> tuple[str, object]:
     """("name", value) from "name=value" (value as JSON: 0.5, true, [1, 2]), checked against
     the field's type: the command line's way to set any field of RunConfig."""
-    import json
     name, sep, raw = text.partition("=")
     name = name.strip().replace("-", "_")
     fields = {f.name: f.default for f in dataclasses.fields(RunConfig)}
