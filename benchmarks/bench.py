@@ -2,12 +2,21 @@
 
 Each training runs as `python -m sgan_core train` in its own process (as the dashboard runs it),
 one at a time, on the full MNIST. Prints a Markdown table: seconds to reach 90/95/98/99% test
-accuracy (first evaluation at or above), final accuracy (the final weight-averaged model),
+accuracy (first evaluation at or above), final accuracy (the final weight-averaged model;
+mean, range and each seed's),
 steps/s and peak memory, as means over seeds.
 
     python -m benchmarks.bench --presets fast --variants stacked,shared,multi,supervised \
         --labels 100 --seeds 0,1,2 --seconds 120
     python -m benchmarks.bench --speed-only      # seed preset vs ../shared/reference loop
+
+The README's table by label budget (what each part adds: the game off is the `selftrain`
+variant, self-training off is `--set pseudo_weight=0`):
+
+    python -m benchmarks.bench --presets fast --labels 20,50,100 --seeds 0,1,2 --no-speed \
+        --variants stacked,selftrain,supervised
+    python -m benchmarks.bench --presets fast --labels 20,50,100 --seeds 0,1,2 --no-speed \
+        --variants stacked --set pseudo_weight=0
 """
 from __future__ import annotations
 
