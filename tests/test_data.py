@@ -128,3 +128,12 @@ def test_each_variant_gets_the_batches_it_learns_from(variant, settings, labeled
     assert len(batch.x_lab) == len(batch.y_lab) == labeled
     assert len(batch.x_unl) == len(batch.x_unl_clean) == unlabeled and len(batch.z) == fakes
     assert np.bincount(batch.y_lab, minlength=10).tolist() == [labeled // 10] * 10
+
+
+@pytest.mark.parametrize("setting, message", [("nope=1", "NAME a setting of RunConfig"),
+                                              ("fake_batch=-1", "must not be negative"),
+                                              ("pseudo_align=maybe", "true or false")])
+def test_cli_bad_setting_is_refused_before_a_run_exists(runs_dir, setting, message):
+    r = cli("train", "--steps", 5, "--runs-dir", runs_dir, "--set", setting)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())
