@@ -86,11 +86,13 @@ st.markdown(
 st.container(key="diagram_wide").image(DIAGRAM.strip())
 st.container(key="diagram_tall").image(DIAGRAM_TALL.strip(), width="content")
 st.caption(
-    "What each part buys, measured on a 2-core CPU (100 labels, two minutes, mean of three "
-    "seeds): the self-training takes test accuracy from 93.6% (labels only) to about 97%; the "
-    "real/fake game adds nothing to that here (97.2% with it switched off). What the game buys "
-    "is the generator: 94% of the digits it draws are read as digits by a separate classifier "
-    "trained on all labels. The README and benchmarks/RESULTS.md give the numbers.")
+    "What each part buys, measured on a 2-core CPU (two minutes, mean of three seeds): "
+    "self-training does the work. With 20 labels it takes test accuracy from 73% (labels only) "
+    "to 97.6%, with 100 labels from 93.4% to 97.8%. The real/fake game does not add to that "
+    "in two minutes (96.5% with it at 20 and at 100 labels: its steps cost 1.7 times as much). "
+    "What the game buys is the generator: 95% of the digits it draws are read as digits by "
+    "a separate classifier trained on all labels. The README and benchmarks/RESULTS.md give "
+    "the numbers.")
 
 c1, c2, c3 = st.columns(3)
 with c1:
