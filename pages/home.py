@@ -79,8 +79,8 @@ st.markdown(
     "in the few labeled images, and tell real images from the ones a *generator* invents, while "
     "the generator learns to draw digits that pass as real. The `fast` and `best` presets also "
     "let the discriminator teach itself from all 60,000 unlabeled images: those it already "
-    "names with over 95% confidence become extra labeled examples, shown rotated, scaled and "
-    "shifted.")
+    "names confidently (a bar per digit that rises to 95% as the digit is learned) become "
+    "extra labeled examples, shown rotated, scaled and shifted.")
 # an image, not st.html: st.html's sanitiser drops inline SVG (the diagram never showed);
 # the tall one replaces the wide one on a phone, where its labels would shrink to ~6 px
 st.container(key="diagram_wide").image(DIAGRAM.strip())
