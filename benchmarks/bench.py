@@ -29,9 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from sgan_core import PROJECT_ROOT as ROOT
 from sgan_core.rundir import RunDir
-
-ROOT = Path(__file__).resolve().parent.parent
 
 THRESHOLDS = (0.90, 0.95, 0.98, 0.99)
 REFERENCE = ROOT.parent / "shared" / "reference" / "seed_reference.py"
@@ -55,7 +54,7 @@ def train(preset, variant, labels, seed, seconds, steps, runs_dir, threads, sett
     for setting in settings:
         cmd += ["--set", setting]
     if seconds:  # a pure time budget: the learning rate decays over the seconds, not steps
-        cmd += ["--max-seconds", str(seconds), "--steps", str(steps or 10**6)]
+        cmd += ["--max-seconds", str(seconds)] + (["--steps", str(steps)] if steps else [])
     elif steps:
         cmd += ["--steps", str(steps)]
     rc, peak_mib, out = run_child(cmd)
@@ -89,13 +88,13 @@ def fmt_reach(values, n):
 
 
 def speed_ratio(steps: int, threads: int, runs_dir) -> str:
-    res = train("seed", "stacked", 100, 0, None, steps, runs_dir, threads)
+    res = train("tutorial", "stacked", 100, 0, None, steps, runs_dir, threads)
     rc, _, out = run_child([sys.executable, str(REFERENCE), "--steps", str(steps)])
     match = re.search(r"reference: ([\d.]+) steps/s", out)
     if rc != 0 or not match:
         return f"reference loop failed:\n{out[-1000:]}"
     ref = float(match.group(1))
-    return (f"seed preset: ours {res['steps_per_s']:.2f} steps/s, reference train_on_batch loop "
+    return (f"tutorial preset: ours {res['steps_per_s']:.2f} steps/s, reference train_on_batch loop "
             f"{ref:.2f} steps/s -> {res['steps_per_s'] / ref:.1f}x ({steps} steps each, same "
             f"machine, same run)")
 

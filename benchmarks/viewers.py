@@ -99,7 +99,7 @@ def main():
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
     with tempfile.TemporaryDirectory() as runs_dir:
-        run = launcher.start_run(make_config("fast", max_seconds=3600, steps=10**6), runs_dir)
+        run = launcher.start_run(make_config("fast", max_seconds=3600), runs_dir)
         proc, base_url = driver.start_streamlit(runs_dir)
         try:
             while run.read_status().get("state") != "running":

@@ -74,7 +74,7 @@ def new_run_form(expanded: bool):
                 max_seconds = None
             else:
                 minutes = st.number_input("Minutes", 0.5, 600.0, timed or 2.0, step=0.5)
-                max_seconds, steps = minutes * 60, 200000
+                max_seconds, steps = minutes * 60, None
             seed = st.number_input("Seed", 0, 10**6, 0)
             with st.expander("Advanced"):
                 lr_d = st.number_input("Discriminator learning rate", 1e-6, 1.0,
@@ -93,7 +93,8 @@ def new_run_form(expanded: bool):
                      disabled=labels is None or lock["disabled"], help=lock["help"]) \
                 and access.can_control():
             try:
-                cfg = make_config(preset, labels=labels, variant=variant, steps=int(steps),
+                cfg = make_config(preset, labels=labels, variant=variant,
+                                  steps=None if steps is None else int(steps),
                                   max_seconds=max_seconds, seed=int(seed), lr_d=lr_d, lr_g=lr_g,
                                   batch_size=int(batch))
                 run = launcher.start_run(cfg, runs_dir(), access.max_queued())

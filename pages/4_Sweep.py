@@ -46,8 +46,6 @@ def new_sweep_form(expanded: bool):
         except ConfigError as e:
             st.error(str(e))
             cfgs = []
-        for cfg in cfgs:
-            cfg.steps = 10**6  # a pure time budget
         slots = max(1, (os.cpu_count() or 1) // int(threads))
         if cfgs:
             waves = -(-len(cfgs) // slots)

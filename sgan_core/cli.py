@@ -205,9 +205,6 @@ def cmd_sweep(args) -> int:
     from .data import load_mnist
     cfgs = sweep.plan(args.labels, args.variants, args.seeds, args.preset, steps=args.steps,
                       max_seconds=args.max_seconds, threads=args.threads, mnist_path=args.mnist)
-    if args.max_seconds:  # a pure time budget, as the dashboard's minutes
-        for cfg in cfgs:
-            cfg.steps = 10**6
     load_mnist(args.mnist)  # a bad data file is refused before anything is queued
     sweep_id, runs = sweep.start(cfgs, args.runs_dir, ray_address=args.ray_address)
     print(sweep_id)

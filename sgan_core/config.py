@@ -10,16 +10,18 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
-from .values import MAX_INT, number
+from .values import MAX_INT, finite_or_none
 from .variants import VARIANTS, Variant
 
-ARCHS = ("mlp", "cnn", "conv")
-GENERATORS = ("mlp", "dcgan")
+ARCHS = ("mlp", "cnn", "tutorial")
+GENERATORS = ("mlp", "dcgan", "tutorial")
 GENERATOR_LOSSES = ("feature_matching", "nonsat")
 MIN_LABELS, MAX_LABELS = 10, 60000
 CONFIG_LIMIT = 1e300              # any finite setting may be asked for (1e30 diverges, honestly)
 MAX_SEED = 2**32 - 1                # NumPy's seeds are 32-bit and not negative
 TUPLE_FIELDS = ("input_range", "cnn_filters")  # lists in config.json, tuples in RunConfig
+# The step count of a run trained by the clock alone: far more steps than any time budget holds.
+CLOCK_STEPS = 10**6
 
 
 @dataclass
@@ -31,7 +33,8 @@ class RunConfig:
     steps: int = 3000
     max_seconds: float | None = None
     # network and optimiser (filled from the preset)
-    arch: str = "mlp"                 # "mlp" (Salimans), "cnn" (small, strided), "conv" (tutorials)
+    arch: str = "mlp"                 # discriminator: "mlp" (Salimans et al.), "cnn" (our small
+                                      # strided CNN), "tutorial" (the Keras tutorials' CNN)
     cnn_filters: tuple = (32, 64, 128)  # channels of the "cnn" discriminator's three layers
     batch_size: int = 100             # images of each kind (labeled, unlabeled, fake) per step
     labeled_batch: int = 0            # labeled images per step; 0: batch_size, except that a
@@ -43,7 +46,8 @@ class RunConfig:
     lr_g: float = 2e-3
     beta_1: float = 0.5
     lr_decay_start: float = 1.0       # fraction of steps after which the lr decays linearly to 0
-    generator: str = "mlp"            # "mlp" (two dense layers) or "dcgan" (transposed convs)
+    generator: str = "mlp"            # "mlp" (two dense layers), "dcgan" (small transposed
+                                      # convs) or "tutorial" (the Keras tutorials' generator)
     generator_loss: str = "feature_matching"   # or "nonsat" (non-saturating GAN loss)
     nonsat_weight: float = 0.0        # feature matching plus this much of the non-saturating loss
     class_weight: float = 0.0         # > 0: the generator is told which digit to draw and is
@@ -107,12 +111,24 @@ class RunConfig:
         for name in REQUIRED_FIELDS:
             if name not in d:
                 raise ConfigError(f"{name} is missing")
+        d = _renamed(d)
         kwargs = {f.name: _typed(f.name, d[f.name], f.default)
                   for f in dataclasses.fields(cls) if f.name in d}
         return check(cls(**kwargs))
 
 
 REQUIRED_FIELDS = ("labels", "variant", "seed")
+
+
+def _renamed(d: dict) -> dict:
+    """A config.json written before the tutorials' networks had that name: preset "seed" and
+    arch "conv", whose generator was the tutorials' whatever `generator` said."""
+    d = dict(d)
+    if d.get("preset") == "seed":
+        d["preset"] = "tutorial"
+    if d.get("arch") == "conv":
+        d["arch"] = d["generator"] = "tutorial"
+    return d
 
 
 def _typed(name: str, value, default):
@@ -125,11 +141,11 @@ def _typed(name: str, value, default):
         ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_INT
         kind = "a whole number"
     elif isinstance(default, float) or name == "max_seconds":
-        ok = number(value, CONFIG_LIMIT) is not None or (value is None and default is None)
+        ok = finite_or_none(value, CONFIG_LIMIT) is not None or (value is None and default is None)
         kind = "a number"
     elif isinstance(default, tuple):
         ok = (isinstance(value, (list, tuple)) and len(value) <= 16
-              and all(number(v, CONFIG_LIMIT) is not None for v in value))
+              and all(finite_or_none(v, CONFIG_LIMIT) is not None for v in value))
         value = tuple(value) if ok else value
         kind = "a list of numbers"
     else:  # str, or str | None
@@ -166,11 +182,10 @@ PRESETS: dict[str, dict] = {
     # 27,000 steps: about an hour at 7.4-7.7 steps/s (2026-11-23); the dashboard runs it for an
     # hour by the clock (PRESET_MINUTES). With `stacked`, one hour (32,600-33,600 steps at
     # 9.1-9.3 steps/s) read 99.02 / 99.03 / 98.96% on seeds 0-2 (2026-11-29).
-    # Elastic distortion, stroke thickness, width stretch, shear, cutout, entropy minimisation,
-    # distribution alignment and a per-digit pseudo-label cut were tried and not kept: see
-    # benchmarks/RESULTS.md.
-    # The balanced pseudo-labels of `fast` (2026-12-02, seed 0, 2,000 steps: 96.22% against
-    # 77.94% at 20 labels, 97.64% against 97.09% at 100); the hour was measured without them.
+    # Elastic distortion, stroke thickness, width stretch, shear, cutout and entropy
+    # minimisation were tried and not kept: see benchmarks/RESULTS.md. The pseudo-labels are
+    # balanced over the digits as in `fast` (2026-12-02, seed 0, 2,000 steps: 96.22% against
+    # 77.94% at 20 labels, 97.64% against 97.09% at 100); the hour was measured before that.
     "best": dict(arch="cnn", steps=27000, lr_d=1.5e-3, lr_g=1.5e-3, lr_decay_start=1.0,
                  pseudo_weight=1.0, pseudo_align=True, pseudo_adaptive=True,
                  augment_unlabeled=True, strong_augment=True,
@@ -179,7 +194,7 @@ PRESETS: dict[str, dict] = {
     "salimans": dict(arch="mlp", steps=2000, lr_d=2e-3, lr_g=2e-3, lr_decay_start=0.6,
                      ema_decay=0.995, eval_every=250),
     # The Keras tutorials' network and optimiser, trained by our fused step.
-    "seed": dict(arch="conv", batch_size=50, lr_d=2e-4, lr_g=2e-4, beta_1=0.5,
+    "tutorial": dict(arch="tutorial", generator="tutorial", batch_size=50, lr_d=2e-4, lr_g=2e-4, beta_1=0.5,
                  generator_loss="nonsat", augment_shift=0,
                  ema_decay=0.0, steps=3000),
 }
@@ -194,7 +209,7 @@ PRESET_HELP = {
             "the highest accuracy: one hour, 99.0% from 100 labels with the Stacked "
             "discriminator (measured before its pseudo-labels were balanced over the digits).",
     "salimans": "Salimans et al.'s MLP discriminator with weight norm and Gaussian noise.",
-    "seed": "The Keras tutorials' convolutional network (slow on a CPU; for comparison).",
+    "tutorial": "The Keras tutorials' convolutional networks (slow on a CPU; for comparison).",
 }
 
 
@@ -234,11 +249,16 @@ def parse_setting(text: str) -> tuple[str, object]:
 
 
 def make_config(preset: str = "fast", **overrides) -> RunConfig:
-    """Build a validated RunConfig from a preset and explicit overrides (None means 'keep')."""
+    """Build a validated RunConfig from a preset and explicit overrides (None means 'keep').
+
+    Training by the clock: max_seconds without steps trains until the time is up (CLOCK_STEPS);
+    with both, whichever comes first ends the run."""
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
     values = dict(PRESETS[preset])
     values.update({k: v for k, v in overrides.items() if v is not None})
+    if overrides.get("max_seconds") is not None and overrides.get("steps") is None:
+        values["steps"] = CLOCK_STEPS
     values["preset"] = preset
     try:
         cfg = RunConfig(**values)
@@ -256,7 +276,7 @@ def check(cfg: RunConfig) -> RunConfig:
 
     def positive(name, minimum=None):
         value, label = getattr(cfg, name), name.replace("_", " ")
-        if number(value, CONFIG_LIMIT) is None:
+        if finite_or_none(value, CONFIG_LIMIT) is None:
             fail(f"{label} must be a finite number, got {_short(value)}")
         if minimum is not None and value < minimum:
             fail(f"{label} must be at least {minimum}, got {value}")

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from . import PROJECT_ROOT
+
 SHIPPED_MNIST = PROJECT_ROOT / "data" / "mnist.npz"
 KERAS_CACHE = Path.home() / ".keras" / "datasets" / "mnist.npz"
 

@@ -26,7 +26,7 @@ def start(runs_dir, seconds: float = SECONDS, seed: int = 0,
           max_queued: int | None = None) -> list[RunDir]:
     check_room(runs_dir, max_queued, adding=2)
     started = [start_run(make_config("fast", labels=LABELS, variant=v, seed=seed,
-                                     max_seconds=seconds, steps=100000, threads=THREADS,
+                                     max_seconds=seconds, threads=THREADS,
                                      **GAN_OVERRIDES), runs_dir)
                for v in (GAN_VARIANT, BASELINE)]
     atomic_write_json(f"{runs_dir}/{STATE_FILE}", {"runs": [r.id for r in started]})

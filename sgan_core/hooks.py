@@ -17,7 +17,7 @@ class Hook:
     """Called after every training step (last=True on the final one) and once at the end."""
 
     def __init__(self, trainer):
-        self.t = trainer
+        self.trainer = trainer
 
     def after_step(self, metrics: dict, last: bool) -> None:
         pass
@@ -37,7 +37,7 @@ class MetricsLog(Hook):
         self.test_acc = trainer.run.read_status().get("test_acc")
 
     def after_step(self, metrics: dict, last: bool) -> None:
-        cfg, step = self.t.cfg, self.t.step
+        cfg, step = self.trainer.cfg, self.trainer.step
         for k, val in metrics.items():
             self.sums[k] = self.sums.get(k, 0.0) + val
         self.n += 1
@@ -46,19 +46,19 @@ class MetricsLog(Hook):
         if step % cfg.log_every == 0 or at_subset:
             row = self._row()
             if at_subset:
-                row["test_acc_subset"] = self.t.evaluate(subset=True)
+                row["test_acc_subset"] = self.trainer.evaluate(subset=True)
             if at_eval:  # a stop request may cut an evaluation short, except the final one
-                acc = self.t.evaluate(lambda: not last and self.t.should_stop())
+                acc = self.trainer.evaluate(lambda: not last and self.trainer.should_stop())
                 if acc is not None:
                     row["test_acc"] = self.test_acc = acc
-            self.t.run.append_metrics([row])
+            self.trainer.run.append_metrics([row])
 
     def at_end(self) -> None:
         if self.n:  # stopped between two rows: keep the means of the steps since the last one
-            self.t.run.append_metrics([self._row()])
+            self.trainer.run.append_metrics([self._row()])
 
     def _row(self) -> dict:
-        row = {"step": self.t.step, "elapsed_s": round(self.t.elapsed(), 3)}
+        row = {"step": self.trainer.step, "elapsed_s": round(self.trainer.elapsed(), 3)}
         row.update({k: s / self.n for k, s in self.sums.items()})
         self.sums, self.n = {}, 0
         return row
@@ -75,18 +75,19 @@ class SampleGrids(Hook):
             self._save()
 
     def after_step(self, metrics: dict, last: bool) -> None:
-        if not last and self.t.step % self.t.cfg.sample_every == 0:
+        if not last and self.trainer.step % self.trainer.cfg.sample_every == 0:
             self._save()
 
     def at_end(self) -> None:
         self._save()
 
     def _save(self) -> None:
-        if self.t.sgan.G is None or self.saved_at == self.t.step:
+        if self.trainer.sgan.G is None or self.saved_at == self.trainer.step:
             return
-        self.saved_at = self.t.step
-        img = grid_image(self.t.sgan.generate(), 10, self.t.cfg.input_range)
-        atomic_write_bytes(self.t.run.samples_dir / f"step_{self.t.step:06d}.png", png_bytes(img))
+        self.saved_at = self.trainer.step
+        t = self.trainer
+        img = grid_image(t.sgan.generate(), 10, t.cfg.input_range)
+        atomic_write_bytes(t.run.samples_dir / f"step_{t.step:06d}.png", png_bytes(img))
 
 
 class Checkpoints(Hook):
@@ -101,16 +102,16 @@ class Checkpoints(Hook):
     def after_step(self, metrics: dict, last: bool) -> None:
         if last:
             return
-        if self.t.step % self.t.cfg.checkpoint_every == 0:
-            self.t.save_checkpoint()
-        elif time.perf_counter() - self.saved_at >= self.t.cfg.checkpoint_seconds:
-            self.t.save_checkpoint(export=False)
+        if self.trainer.step % self.trainer.cfg.checkpoint_every == 0:
+            self.trainer.save_checkpoint()
+        elif time.perf_counter() - self.saved_at >= self.trainer.cfg.checkpoint_seconds:
+            self.trainer.save_checkpoint(export=False)
         else:
             return
         self.saved_at = time.perf_counter()
 
     def at_end(self) -> None:
-        self.t.save_checkpoint()
+        self.trainer.save_checkpoint()
 
 
 class Heartbeat(Hook):
@@ -125,7 +126,7 @@ class Heartbeat(Hook):
         if last or now - self.last_beat < HEARTBEAT_EVERY_S:
             return
         self.last_beat = now
-        t = self.t
+        t = self.trainer
         t.run.write_status(step=t.step, elapsed_s=t.elapsed(), test_acc=self.log.test_acc)
         if self.progress:
             self.progress(t.step, t.cfg.steps, self.log.test_acc)

@@ -18,11 +18,13 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from . import PROJECT_ROOT
 from .config import RunConfig
 from .rundir import ACTIVE_STATES, RunDir, create_run, list_run_dirs
-from .values import number
+from .values import finite_or_none
 
 LOCK_NAME = ".worker.lock"
 TRAINER_NICE = 10  # the trainer yields the CPU to the web server when both want it
@@ -96,7 +98,7 @@ def queued_runs(runs_dir) -> list[RunDir]:
 
 
 def _queued_at(status: dict) -> float:
-    return number(status.get("queued_at")) or 0.0
+    return finite_or_none(status.get("queued_at")) or 0.0
 
 
 def ensure_worker(runs_dir, ray_address: str | None = None) -> None:
@@ -109,7 +111,7 @@ def ensure_worker(runs_dir, ray_address: str | None = None) -> None:
                           str(Path(runs_dir).resolve())]
                          + (["--ray-address", ray_address] if ray_address else []),
                          stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                         start_new_session=True, cwd=str(Path(__file__).resolve().parent.parent))
+                         start_new_session=True, cwd=str(PROJECT_ROOT))
 
 
 def _try_lock(runs_dir, wait_s: float):
@@ -127,6 +129,7 @@ def _try_lock(runs_dir, wait_s: float):
 
 
 def trainer_command(run: RunDir, threads: int | None = None) -> list[str]:
+    """The one command that trains a queued run, here or on a Ray node (ray_runner.py)."""
     cmd = [sys.executable, "-m", "sgan_core", "train", "--resume", str(run.path), "--quiet",
            "--nice", str(TRAINER_NICE)]
     if threads:
@@ -134,11 +137,12 @@ def trainer_command(run: RunDir, threads: int | None = None) -> list[str]:
     return cmd
 
 
-def start_trainer(run: RunDir, threads: int | None = None) -> subprocess.Popen:
+def start_trainer(run: RunDir, threads: int | None = None, **popen) -> subprocess.Popen:
+    """trainer_command in a child process of this one, its output appended to the run's log."""
     with open(run.log_path, "ab") as log:
         return subprocess.Popen(trainer_command(run, threads), stdout=log,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                cwd=str(Path(__file__).resolve().parent.parent))
+                                cwd=str(PROJECT_ROOT), **popen)
 
 
 def run_threads(run: RunDir) -> int:
@@ -176,6 +180,28 @@ def _finish(run: RunDir, rc: int, lost: str | None = None, queued_at=None) -> No
                      message=f"the training process was {how}; resume to continue")
 
 
+@dataclass
+class Child:
+    """A run the worker started: its trainer (a local process, or a Ray task with the same
+    poll()), the threads it holds, and the queue time it was started for."""
+    run: RunDir
+    trainer: object
+    threads: int
+    queued_at: object
+
+
+def _start_child(run: RunDir, ray_address: str | None) -> Child:
+    threads, queued_at = run_threads(run), run.read_status().get("queued_at")
+    if ray_address:  # Ray places the task on a node with room; nothing waits here
+        from . import ray_runner
+        gpus = run.read_config().get("gpus")
+        trainer = ray_runner.RayTrainer(RunDir(run.path.resolve()), threads,
+                                        gpus if isinstance(gpus, int) and gpus > 0 else 0)
+    else:
+        trainer = start_trainer(run, threads)
+    return Child(run, trainer, threads, queued_at)
+
+
 def worker_loop(runs_dir, idle_exit_s: float = 2.0, ray_address: str | None = None) -> None:
     """Start queued runs, oldest first, while they fit (on a Ray cluster: as Ray tasks, which
     Ray places when a node has room), until the queue stays empty."""
@@ -185,30 +211,23 @@ def worker_loop(runs_dir, idle_exit_s: float = 2.0, ray_address: str | None = No
     if ray_address:
         from . import ray_runner
         ray_runner.connect(ray_address)
-    children: dict[str, tuple[RunDir, object, int, object]] = {}
+    children: dict[str, Child] = {}
     try:
         idle_since = time.time()
         while True:
-            for run_id, (run, proc, _, queued_at) in list(children.items()):
-                rc = proc.poll()
+            for run_id, child in list(children.items()):
+                rc = child.trainer.poll()
                 if rc is not None:
-                    _finish(run, rc, getattr(proc, "lost", None), queued_at)
+                    _finish(child.run, rc, getattr(child.trainer, "lost", None), child.queued_at)
                     del children[run_id]
                     idle_since = time.time()
             for run in queued_runs(runs_dir):  # in order: a later run never jumps the queue
                 if run.id in children:
                     continue
-                threads, queued_at = run_threads(run), run.read_status().get("queued_at")
-                if ray_address:
-                    gpus = run.read_config().get("gpus")
-                    children[run.id] = (run, ray_runner.RayTrainer(
-                        str(run.path.resolve()), threads,
-                        gpus if isinstance(gpus, int) and gpus > 0 else 0, TRAINER_NICE),
-                        threads, queued_at)
-                    continue
-                if not fits([child[2] for child in children.values()], threads):
+                if not ray_address and not fits([c.threads for c in children.values()],
+                                                 run_threads(run)):
                     break
-                children[run.id] = (run, start_trainer(run, threads), threads, queued_at)
+                children[run.id] = _start_child(run, ray_address)
             if not children and time.time() - idle_since > idle_exit_s:
                 if not queued_runs(runs_dir):
                     return

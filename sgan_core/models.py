@@ -55,8 +55,9 @@ def _mlp_trunk(x, cfg, train):
     return h
 
 
-def _conv_trunk(x, cfg, train):
-    """The tutorials' discriminator trunk (arch "conv")."""
+def _tutorial_trunk(x, cfg, train):
+    """The Keras tutorials' discriminator trunk (arch "tutorial"): three 128-channel strided
+    convolutions, about 15 times the small CNN's work per image."""
     h = x
     for i in range(3):
         h = layers.Conv2D(128, 3, strides=2, padding="same", name=f"d_conv{i}")(h)
@@ -66,7 +67,8 @@ def _conv_trunk(x, cfg, train):
 
 
 def _small_cnn_trunk(x, cfg, train):
-    """A narrow strided CNN (arch "cnn"): about the MLP's cost per image, translation-aware."""
+    """Our narrow strided CNN (arch "cnn", channels cfg.cnn_filters): about the MLP's cost per
+    image, translation-aware."""
     h = x
     if cfg.input_noise and train:
         h = layers.GaussianNoise(cfg.input_noise)(h)
@@ -81,7 +83,7 @@ def build_discriminator(cfg, train: bool = True) -> keras.Model:
     """train=True: the network being trained (weight norm, noise); False: its plain twin."""
     x = keras.Input((28, 28, 1), name="image")
     mlp = cfg.arch == "mlp"
-    trunk = {"mlp": _mlp_trunk, "conv": _conv_trunk, "cnn": _small_cnn_trunk}[cfg.arch]
+    trunk = {"mlp": _mlp_trunk, "tutorial": _tutorial_trunk, "cnn": _small_cnn_trunk}[cfg.arch]
     features = trunk(x, cfg, train)
     head = (lambda units, name: _dense(units, None, name, train)) if mlp else \
         (lambda units, name: layers.Dense(units, name=name))
@@ -118,7 +120,7 @@ def generator_input(cfg, z: np.ndarray) -> np.ndarray:
 
 def build_generator(cfg) -> keras.Model:
     z = keras.Input((cfg.latent_dim + (N_CLASSES if cfg.conditional else 0),), name="z")
-    if cfg.arch == "conv":
+    if cfg.generator == "tutorial":  # the Keras tutorials' generator
         h = layers.Dense(7 * 7 * 128)(z)
         h = layers.LeakyReLU(0.2)(h)
         h = layers.Reshape((7, 7, 128))(h)

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
+from . import PROJECT_ROOT
 from .data import scale_images
 from .npforward import UnsupportedModel, compile_model
 from .preprocess import to_mnist
 from .rundir import RunDir, UnreadableRun
 
-SHIPPED_MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "demo_run"
+SHIPPED_MODEL_DIR = PROJECT_ROOT / "data" / "demo_run"
 
 
 class ModelLoadError(ValueError):

@@ -15,13 +15,13 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import ray
 
-ROOT = Path(__file__).resolve().parent.parent
+from . import PROJECT_ROOT
+from .launcher import start_trainer
+from .rundir import RunDir
+
 PR_SET_PDEATHSIG = 1
 
 
@@ -29,7 +29,7 @@ def connect(address: str) -> None:
     """Join the cluster as a driver; its workers import sgan_core from this project path."""
     if not ray.is_initialized():
         ray.init(address=address, logging_level="ERROR", log_to_driver=False,
-                 runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
+                 runtime_env={"env_vars": {"PYTHONPATH": str(PROJECT_ROOT)}})
 
 
 def _die_with_parent() -> None:
@@ -39,25 +39,20 @@ def _die_with_parent() -> None:
 
 
 @ray.remote(max_retries=0)
-def _train(run_path: str, threads: int, nice: int) -> int:
-    """On the node Ray chose: the trainer as a child process; its exit code."""
-    node = ray.get_runtime_context().get_node_id()
-    cmd = [sys.executable, "-m", "sgan_core", "train", "--resume", run_path, "--quiet",
-           "--nice", str(nice), "--threads", str(threads)]
-    env = dict(os.environ, SGAN_NODE=node)
-    with open(Path(run_path) / "train.log", "ab") as log:
-        proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=log,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                preexec_fn=_die_with_parent)
-        return proc.wait()
+def _train(run_path: str, threads: int) -> int:
+    """On the node Ray chose: the local worker's trainer command as a child process; its exit
+    code."""
+    env = dict(os.environ, SGAN_NODE=ray.get_runtime_context().get_node_id())
+    return start_trainer(RunDir(run_path), threads, env=env,
+                         preexec_fn=_die_with_parent).wait()
 
 
 class RayTrainer:
     """One run as a Ray task; poll() is None while it trains, then the trainer's exit code."""
 
-    def __init__(self, run_path: str, threads: int, gpus: int = 0, nice: int = 10):
-        self.ref = _train.options(num_cpus=threads, num_gpus=gpus).remote(run_path, threads,
-                                                                          nice)
+    def __init__(self, run: RunDir, threads: int, gpus: int = 0):
+        self.ref = _train.options(num_cpus=threads, num_gpus=gpus).remote(str(run.path),
+                                                                          threads)
         self.lost: str | None = None  # why the task ended without an exit code
 
     def poll(self) -> int | None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import ConfigError, RunConfig
-from .values import count, number
+from .values import count_or_none, finite_or_none
 
 ACTIVE_STATES = ("queued", "running")
 STATES = ACTIVE_STATES + ("finished", "stopped", "failed", "interrupted")
@@ -203,15 +203,15 @@ class UnreadableRun(ValueError):
 
 
 def _count(value) -> int:
-    return count(value) or 0
+    return count_or_none(value) or 0
 
 
 def _seconds(value) -> float:
-    return number(value) or 0.0
+    return finite_or_none(value) or 0.0
 
 
 def _fraction(value) -> bool:
-    value = number(value)
+    value = finite_or_none(value)
     return value is not None and 0 <= value <= 1
 
 
@@ -303,9 +303,9 @@ def _parse_rows(data: bytes):
             row = json.loads(line)
         except (ValueError, RecursionError):
             continue  # a damaged line: skip it, keep the rest
-        if isinstance(row, dict) and count(row.get("step")) is not None:
+        if isinstance(row, dict) and count_or_none(row.get("step")) is not None:
             # only numbers reach the charts: a damaged value is dropped, not plotted
-            yield {k: v for k, v in row.items() if number(v) is not None}
+            yield {k: v for k, v in row.items() if finite_or_none(v) is not None}
 
 
 _METRICS = _MetricsCache()
@@ -319,7 +319,7 @@ def _process_alive(pid, heartbeat, host=None) -> bool:
     age = time.time() - beat if beat else float("inf")
     if not pid or (isinstance(host, str) and host != platform.node()):
         return age < HEARTBEAT_STALE_S
-    if not count(pid, MAX_PID) or pid <= 0:  # never a process group (0, negative): damaged
+    if not count_or_none(pid, MAX_PID) or pid <= 0:  # never a process group (0, negative): damaged
         return False
     try:
         os.kill(pid, 0)

@@ -12,7 +12,7 @@ LIMIT = 1e15          # far beyond any step, second or loss a run writes
 MAX_INT = 2**53       # whole numbers a float still holds exactly
 
 
-def number(value, limit: float = LIMIT) -> float | None:
+def finite_or_none(value, limit: float = LIMIT) -> float | None:
     """value as a float if it is a finite number within +-limit (a bool is not one); else None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -22,7 +22,7 @@ def number(value, limit: float = LIMIT) -> float | None:
     return value if math.isfinite(value) and abs(value) <= limit else None
 
 
-def count(value, limit: int = MAX_INT) -> int | None:
+def count_or_none(value, limit: int = MAX_INT) -> int | None:
     """value if it is a whole number from 0 to limit (a bool is not one); else None."""
     ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= limit
     return value if ok else None

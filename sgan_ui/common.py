@@ -7,10 +7,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from sgan_core import PROJECT_ROOT
 from sgan_core.rundir import NoSuchRun, RunDir, RunSummary, list_runs, resolve_run
-from sgan_core.values import number
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from sgan_core.values import finite_or_none
 
 
 def runs_dir() -> Path:
@@ -61,7 +60,7 @@ def unreadable_note(summaries: list[RunSummary]) -> None:
 
 def as_number(value) -> float:
     """A number read from a run's files, or 0.0 when it is missing or not a number."""
-    return number(value) or 0.0
+    return finite_or_none(value) or 0.0
 
 
 def fmt_acc(value) -> str:

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from sgan_core import losses
-from sgan_core.config import RunConfig, make_config
+from sgan_core.config import PRESETS, RunConfig, make_config
 from sgan_core.models import (
     build_classifier,
     build_discriminator,
@@ -72,7 +72,7 @@ def test_real_probability_matches_the_papers(variant):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("arch", ["mlp", "conv", "cnn"])
+@pytest.mark.parametrize("arch", ["mlp", "tutorial", "cnn"])
 def test_shapes_and_plain_export(variant, arch):
     cfg = make_config("fast", variant=variant, arch=arch)
     d = build_discriminator(cfg)
@@ -115,7 +115,7 @@ def test_one_step_changes_both_networks(variant, small_mnist, runs_dir):
         assert sum(changed) >= len(sgan.G.trainable_variables)
 
 
-@pytest.mark.parametrize("preset", ["fast", "best", "seed"])
+@pytest.mark.parametrize("preset", PRESETS)
 def test_each_presets_generator_makes_images_in_the_input_range(preset):
     cfg = make_config(preset)
     g = build_generator(cfg)
@@ -123,7 +123,7 @@ def test_each_presets_generator_makes_images_in_the_input_range(preset):
     x = g(generator_input(cfg, z), training=False).numpy()
     assert x.shape == (3, 28, 28, 1) and x.min() >= -1.0 and x.max() <= 1.0
     conv = any("conv2d_transpose" in layer.name for layer in g.layers)
-    assert conv == (cfg.generator == "dcgan" or cfg.arch == "conv")
+    assert conv == (cfg.generator in ("dcgan", "tutorial"))
 
 
 def test_cnn_width_comes_from_the_config_and_survives_config_json():

@@ -21,7 +21,7 @@ def _randomised(model, seed):
     return model
 
 
-@pytest.mark.parametrize("arch", ["mlp", "conv", "cnn"])
+@pytest.mark.parametrize("arch", ["mlp", "tutorial", "cnn"])
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_matches_keras_for_every_model_we_build(arch, variant):
     cfg = make_config("fast", arch=arch, variant=variant)

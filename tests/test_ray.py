@@ -66,7 +66,7 @@ def test_stop_and_a_lost_node_on_a_cluster(cluster, small_mnist, runs_dir, monke
     c, worker = cluster
     monkeypatch.setenv("SGAN_MNIST", small_mnist)
     monkeypatch.setenv("SGAN_RAY_ADDRESS", c.address)
-    runs = launcher.start_runs([make_config("fast", labels=20, steps=100000, max_seconds=40.0,
+    runs = launcher.start_runs([make_config("fast", labels=20, max_seconds=40.0,
                                             threads=1, checkpoint_seconds=1.0, variant=v)
                                 for v in ("stacked", "supervised")], runs_dir)
 
