@@ -94,7 +94,8 @@ def speed_ratio(steps: int, threads: int, runs_dir) -> str:
     if rc != 0 or not match:
         return f"reference loop failed:\n{out[-1000:]}"
     ref = float(match.group(1))
-    return (f"tutorial preset: ours {res['steps_per_s']:.2f} steps/s, reference train_on_batch loop "
+    return (f"tutorial preset: ours {res['steps_per_s']:.2f} steps/s, reference "
+            f"train_on_batch loop "
             f"{ref:.2f} steps/s -> {res['steps_per_s'] / ref:.1f}x ({steps} steps each, same "
             f"machine, same run)")
 

@@ -194,9 +194,9 @@ PRESETS: dict[str, dict] = {
     "salimans": dict(arch="mlp", steps=2000, lr_d=2e-3, lr_g=2e-3, lr_decay_start=0.6,
                      ema_decay=0.995, eval_every=250),
     # The Keras tutorials' network and optimiser, trained by our fused step.
-    "tutorial": dict(arch="tutorial", generator="tutorial", batch_size=50, lr_d=2e-4, lr_g=2e-4, beta_1=0.5,
-                 generator_loss="nonsat", augment_shift=0,
-                 ema_decay=0.0, steps=3000),
+    "tutorial": dict(arch="tutorial", generator="tutorial", batch_size=50, lr_d=2e-4,
+                     lr_g=2e-4, beta_1=0.5, generator_loss="nonsat", augment_shift=0,
+                     ema_decay=0.0, steps=3000),
 }
 
 # Presets whose results were measured by the clock: the dashboard offers them as minutes.
