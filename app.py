@@ -1,8 +1,8 @@
 """SGAN Lab: train a semi-supervised GAN on MNIST live, compare runs, draw digits to classify.
 
-Run with `streamlit run app.py`. This entry point only sets up the pages: Home (pages/home.py),
-Train, Compare and Draw (sgan_ui/navigation.py), each a thin view over the run directories that
-`sgan_core` writes.
+Run with `streamlit run app.py`. This entry point only sets up the pages listed in
+sgan_ui/navigation.py (Home, Train, Compare, Draw, Sweep), each a thin view over the run
+directories that `sgan_core` writes.
 """
 from __future__ import annotations
 

@@ -7,7 +7,6 @@ import os
 import streamlit as st
 
 from sgan_core import launcher
-from sgan_core.charts import X_TITLES, accuracy_figure, losses_figure, to_json
 from sgan_core.config import (
     PRESET_HELP,
     PRESET_MINUTES,
@@ -20,6 +19,7 @@ from sgan_core.grids import GridError, gif_bytes, read_grid
 from sgan_core.rundir import ACTIVE_STATES, UnreadableRun
 from sgan_core.variants import VARIANTS, is_gan_variant
 from sgan_ui import access
+from sgan_ui.charts import X_TITLES, accuracy_figure, losses_figure, to_json
 from sgan_ui.common import (
     fmt_acc,
     fmt_duration,

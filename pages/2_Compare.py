@@ -8,14 +8,14 @@ import io
 import streamlit as st
 
 from sgan_core import committee, demo
-from sgan_core.charts import compare_figure, to_json
 from sgan_core.config import ConfigError
 from sgan_core.grids import GridError, read_grid
 from sgan_core.launcher import QueueFull
 from sgan_core.predict import ModelLoadError, model_version
-from sgan_core.rundir import ACTIVE_STATES, RunDir
+from sgan_core.rundir import ACTIVE_STATES, RunDir, RunSummary
 from sgan_core.tables import accuracy_table
 from sgan_ui import access
+from sgan_ui.charts import X_TITLES, compare_figure, to_json
 from sgan_ui.common import (
     fmt_acc,
     phone_layout,
@@ -28,6 +28,7 @@ from sgan_ui.common import (
 )
 from sgan_ui.live_chart import live_chart
 from sgan_ui.navigation import through_app
+from sgan_ui.words import demo_sentence, length_text, mean_cell
 
 through_app()
 phone_layout()
@@ -52,7 +53,7 @@ def demo_view():
                          caption=f"What the GAN's generator draws at step {step}.")
         except GridError as e:
             digits.warning(f"The generated digits cannot be shown: {e}.")
-    sentence = demo.sentence(runs_now)
+    sentence = demo_sentence(demo.result(runs_now))
     if sentence:
         st.success(sentence)
     else:
@@ -63,49 +64,49 @@ def demo_view():
         st.rerun()  # leave the polling fragment once the demo has ended
 
 
-with st.container(border=True):
-    st.subheader("Demo: what do unlabeled images buy?")
-    st.markdown(
-        f"One click trains a semi-supervised GAN (`{demo.GAN_VARIANT}`, preset `fast`) and the "
-        "supervised-only baseline on **the same 100 labeled images** (0.17% of the training "
-        f"set), side by side on one CPU core each for {demo.SECONDS:g} seconds, and overlays "
-        "their test accuracy. The GAN also learns from the 60,000 training images without "
-        "their labels. (Its generator is not told which digit to draw, as on the Train page: "
-        "in so short a run that would cost the classifier about two points.)")
-    if st.button("Run the demo", type="primary", icon=":material/play_arrow:",
-                 **access.locked()) and access.can_control():
-        try:
-            demo.start(runs_dir(), max_queued=access.max_queued())
-            st.rerun()
-        except QueueFull as e:
-            st.error(str(e))
-    live = any(r.effective_status().get("state") in ACTIVE_STATES
-               for r in demo.demo_runs(runs_dir(), demo.read(runs_dir())))
-    st.session_state["_demo_live"] = live
-    st.fragment(run_every=2.0 if live else None)(demo_view)()
+def demo_section():
+    with st.container(border=True):
+        st.subheader("Demo: what do unlabeled images buy?")
+        st.markdown(
+            f"One click trains a semi-supervised GAN (`{demo.GAN_VARIANT}`, preset `fast`) and "
+            "the supervised-only baseline on **the same 100 labeled images** (0.17% of the "
+            f"training set), side by side on one CPU core each for {demo.SECONDS:g} seconds, "
+            "and overlays their test accuracy. The GAN also learns from the 60,000 training "
+            "images without their labels. (Its generator is not told which digit to draw, as "
+            "on the Train page: in so short a run that would cost the classifier about two "
+            "points.)")
+        if st.button("Run the demo", type="primary", icon=":material/play_arrow:",
+                     **access.locked()) and access.can_control():
+            try:
+                demo.start(runs_dir(), max_queued=access.max_queued())
+                st.rerun()
+            except QueueFull as e:
+                st.error(str(e))
+        live = any(r.effective_status().get("state") in ACTIVE_STATES
+                   for r in demo.demo_runs(runs_dir(), demo.read(runs_dir())))
+        st.session_state["_demo_live"] = live
+        st.fragment(run_every=2.0 if live else None)(demo_view)()
 
-listed = runs()
-unreadable_note(listed)
-all_runs = [r for r in readable(listed) if r.test_acc is not None]
-st.subheader("Test accuracy over training")
-if not all_runs:
-    st.info("No run has been evaluated yet. Train one on the Train page or run the demo.")
-    st.stop()
 
-labels = {r.id: run_label(r) for r in all_runs}
-chosen = st.multiselect("Runs", list(labels), default=list(labels)[:4], format_func=labels.get)
-x_axis = st.radio("X axis", ["step", "elapsed_s"], horizontal=True,
-                  format_func=lambda x: "training seconds" if x == "elapsed_s" else "step")
-if chosen:
-    curves = {labels[i]: RunDir(runs_dir() / i).read_metrics() for i in chosen}
-    st.plotly_chart(compare_figure(curves, x=x_axis), key="compare_chart")
+def curves_section(labels: dict[str, str]):
+    chosen = st.multiselect("Runs", list(labels), default=list(labels)[:4],
+                            format_func=labels.get)
+    x_axis = st.radio("X axis", list(X_TITLES), horizontal=True, format_func=X_TITLES.get)
+    if chosen:
+        curves = {labels[i]: RunDir(runs_dir() / i).read_metrics() for i in chosen}
+        st.plotly_chart(compare_figure(curves, x=x_axis), key="compare_chart")
 
-st.subheader("Final test accuracy by label budget and variant")
-st.caption("Finished runs only, one row per label budget, preset and length: the mean over "
-           "runs (seeds) of each run's final test accuracy (the weight-averaged model at its "
-           "last step, never the best score seen), ± the standard deviation, and n runs.")
-table = accuracy_table(all_runs)
-st.dataframe(table["rows"], hide_index=True)
+
+def table_section(evaluated: list[RunSummary]):
+    st.subheader("Final test accuracy by label budget and variant")
+    st.caption("Finished runs only, one row per label budget, preset and length: the mean "
+               "over runs (seeds) of each run's final test accuracy (the weight-averaged model "
+               "at its last step, never the best score seen), ± the standard deviation, and n "
+               "runs.")
+    table = accuracy_table(evaluated)
+    st.dataframe([{**row, "length": length_text(row["length"]),
+                   **{v: mean_cell(row[v]) for v in table["variants"]}}
+                  for row in table["rows"]], hide_index=True)
 
 
 @st.cache_data(max_entries=16, show_spinner="Reading the test images with each member…")
@@ -114,17 +115,19 @@ def committee_accuracy(paths: tuple, versions: tuple) -> dict:
     return committee.evaluate([RunDir(p) for p in paths])
 
 
-st.subheader("Read runs together")
-st.caption("Runs trained on the same labeled images (label budget and seed) but with other "
-           "variants or presets can make different mistakes. A committee reads a digit with "
-           "all of them and takes the mean of their probabilities; it has seen no more labels "
-           "than each member. It can also be worse than its best member, when the others share "
-           "a mistake: measure it here. The Draw page reads drawings the same way.")
-groups = committee.label_groups(listed)
-if not groups:
-    st.info("Train two or more runs on the same labels (the same label budget and seed) to "
-            "read them together.")
-else:
+def committee_section(listed: list[RunSummary]):
+    st.subheader("Read runs together")
+    st.caption("Runs trained on the same labeled images (label budget and seed) but with other "
+               "variants or presets can make different mistakes. A committee reads a digit "
+               "with all of them and takes the mean of their probabilities; it has seen no "
+               "more labels than each member. It can also be worse than its best member, when "
+               "the others share a mistake: measure it here. The Draw page reads drawings the "
+               "same way.")
+    groups = committee.label_groups(listed)
+    if not groups:
+        st.info("Train two or more runs on the same labels (the same label budget and seed) "
+                "to read them together.")
+        return
     group = st.selectbox("Labeled images", list(groups), format_func=lambda k: (
         f"{k[0]} labels · seed {k[1]} ({len(groups[k])} runs)"))
     member_labels = {r.id: run_label(r) for r in groups[group]}
@@ -132,32 +135,49 @@ else:
                          format_func=member_labels.get)
     if len(ids) < 2:
         st.caption("Choose at least two members.")
-    result = None
-    if len(ids) >= 2 and st.button("Evaluate the committee on the test images",
-                                   icon=":material/groups:"):
-        members = [RunDir(runs_dir() / i) for i in ids]
-        try:
-            result = committee_accuracy(tuple(str(r.path) for r in members),
-                                        tuple(model_version(r) for r in members))
-        except (ConfigError, ModelLoadError) as e:
-            st.error(f"The committee cannot be read: {plain(e)}")
-    if result:
-        rows = [{"model": member_labels[i], "test acc": round(100 * acc, 2)}
-                for i, acc in zip(ids, result["members"])]
-        rows.append({"model": f"committee of {len(ids)} (mean of probabilities)",
-                     "test acc": round(100 * result["committee"], 2)})
-        st.dataframe(rows, hide_index=True)
-        best_member = max(result["members"])
-        st.success(f"The committee reads {fmt_acc(result['committee'])} of the "
-                   f"{result['images']:,} test images right; its best member alone "
-                   f"{fmt_acc(best_member)}.")
+        return
+    if not st.button("Evaluate the committee on the test images", icon=":material/groups:"):
+        return
+    members = [RunDir(runs_dir() / i) for i in ids]
+    try:
+        result = committee_accuracy(tuple(str(r.path) for r in members),
+                                    tuple(model_version(r) for r in members))
+    except (ConfigError, ModelLoadError) as e:
+        st.error(f"The committee cannot be read: {plain(e)}")
+        return
+    rows = [{"model": member_labels[i], "test acc": round(100 * acc, 2)}
+            for i, acc in zip(ids, result["members"])]
+    rows.append({"model": f"committee of {len(ids)} (mean of probabilities)",
+                 "test acc": round(100 * result["committee"], 2)})
+    st.dataframe(rows, hide_index=True)
+    st.success(f"The committee reads {fmt_acc(result['committee'])} of the "
+               f"{result['images']:,} test images right; its best member alone "
+               f"{fmt_acc(max(result['members']))}.")
 
-buf = io.StringIO()
-writer = csv.DictWriter(buf, fieldnames=["id", "labels", "variant", "preset", "seed", "state",
-                                         "step", "test_acc", "elapsed_s"], extrasaction="ignore")
-writer.writeheader()
-writer.writerows(dataclasses.asdict(r) for r in all_runs)
-st.download_button("Download all runs as CSV", buf.getvalue(), file_name="sgan_runs.csv",
-                   mime="text/csv")
-best = max(all_runs, key=lambda r: r.test_acc)
-st.caption(f"Best run: {labels[best.id]} with {fmt_acc(best.test_acc)}.")
+
+def export_section(evaluated: list[RunSummary], labels: dict[str, str]):
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=["id", "labels", "variant", "preset", "seed",
+                                             "state", "step", "test_acc", "elapsed_s"],
+                            extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(dataclasses.asdict(r) for r in evaluated)
+    st.download_button("Download all runs as CSV", buf.getvalue(), file_name="sgan_runs.csv",
+                       mime="text/csv")
+    best = max(evaluated, key=lambda r: r.test_acc)
+    st.caption(f"Best run: {labels[best.id]} with {fmt_acc(best.test_acc)}.")
+
+
+demo_section()
+listed = runs()
+unreadable_note(listed)
+evaluated = [r for r in readable(listed) if r.test_acc is not None]
+st.subheader("Test accuracy over training")
+if not evaluated:
+    st.info("No run has been evaluated yet. Train one on the Train page or run the demo.")
+    st.stop()
+run_labels = {r.id: run_label(r) for r in evaluated}
+curves_section(run_labels)
+table_section(evaluated)
+committee_section(listed)
+export_section(evaluated, run_labels)

@@ -9,10 +9,10 @@ from PIL import Image
 from threadpoolctl import threadpool_limits
 
 from sgan_core import committee
-from sgan_core.charts import probabilities_figure
 from sgan_core.committee import CommitteeModel
 from sgan_core.predict import SHIPPED_MODEL_DIR, ModelLoadError, RunModel, model_version
 from sgan_core.rundir import RunDir, RunSummary
+from sgan_ui.charts import probabilities_figure
 from sgan_ui.common import (
     as_number,
     fmt_acc,
@@ -60,11 +60,14 @@ def load_model(path: str, version: float) -> RunModel | str:
     return model
 
 
+def best_first(r: RunSummary) -> tuple:
+    """Sort key: finished runs before the others, each by test accuracy, highest first."""
+    return (r.state != "finished", -as_number(r.test_acc))
+
+
 def usable_runs(all_runs: list[RunSummary]) -> list[RunSummary]:
     """Every readable run with a classifier, best finished run first."""
-    usable = [r for r in readable(all_runs) if r.has_classifier]
-    usable.sort(key=lambda r: (r.state != "finished", -as_number(r.test_acc)))
-    return usable
+    return sorted((r for r in readable(all_runs) if r.has_classifier), key=best_first)
 
 
 def model_choices(usable: list[RunSummary]) -> dict[str, str]:
@@ -74,7 +77,7 @@ def model_choices(usable: list[RunSummary]) -> dict[str, str]:
     ranked = [(r, run_label(r), r.id) for r in usable]
     if shipped.classifier_path.is_file():
         ranked.append((shipped.summary(), SHIPPED, SHIPPED))
-    ranked.sort(key=lambda t: (t[0].state != "finished", -as_number(t[0].test_acc)))
+    ranked.sort(key=lambda t: best_first(t[0]))
     return {label: run_id for _, label, run_id in ranked}
 
 

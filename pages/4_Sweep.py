@@ -9,13 +9,14 @@ import os
 import streamlit as st
 
 from sgan_core import launcher, sweep
-from sgan_core.charts import sweep_figure, to_json
 from sgan_core.config import PRESETS, ConfigError, parse_labels
 from sgan_core.variants import VARIANTS
 from sgan_ui import access
+from sgan_ui.charts import sweep_figure, to_json
 from sgan_ui.common import fmt_duration, phone_layout, plain, readable, runs, runs_dir
 from sgan_ui.live_chart import live_chart
 from sgan_ui.navigation import through_app
+from sgan_ui.words import state_counts, sweep_reading
 
 through_app()
 phone_layout()
@@ -67,11 +68,8 @@ def new_sweep_form(expanded: bool):
 def sweep_view(sweep_id: str):
     runs_now = sweep.members(readable(runs()), sweep_id)
     table = sweep.efficiency_table(runs_now)
-    states = {}
-    for r in runs_now:
-        states[r.state] = states.get(r.state, 0) + 1
-    st.caption(f"{len(runs_now)} runs: " + ", ".join(f"{n} {s}" for s, n in sorted(states.items())))
-    line = sweep.reading(table)
+    st.caption(f"{len(runs_now)} runs: {state_counts(runs_now)}")
+    line = sweep_reading(sweep.headline(table))
     if line:
         st.success(line)
     live_chart(to_json(sweep_figure(table)), key="sweep_chart")

@@ -10,7 +10,6 @@ import argparse
 import os
 import sys
 import time
-from collections import Counter
 
 from .config import MAX_SEED, PRESETS, ConfigError, make_config, parse_labels, parse_setting
 from .data import DataError
@@ -201,6 +200,8 @@ def cmd_train(args) -> int:
 
 
 def cmd_sweep(args) -> int:
+    from sgan_ui.words import markdown_table, state_counts, sweep_reading  # as the Sweep page
+
     from . import sweep
     from .data import load_mnist
     cfgs = sweep.plan(args.labels, args.variants, args.seeds, args.preset, steps=args.steps,
@@ -215,8 +216,7 @@ def cmd_sweep(args) -> int:
     ids, shown = {r.id for r in runs}, ""
     while True:
         summaries = [s for s in list_runs(args.runs_dir) if s.id in ids]
-        states = Counter(s.state for s in summaries)
-        line = f"{sweep_id}: " + ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+        line = f"{sweep_id}: {state_counts(summaries)}"
         if line != shown:  # one line per change, so a log of a long sweep stays short
             print(time.strftime("%H:%M:%S ") + line, file=sys.stderr, flush=True)
             shown = line
@@ -224,11 +224,12 @@ def cmd_sweep(args) -> int:
             break
         time.sleep(2.0)
     table = sweep.efficiency_table(summaries)
-    print(sweep.markdown_table(table))
-    line = sweep.reading(table)
+    print(markdown_table(table))
+    line = sweep_reading(sweep.headline(table))
     if line:
         print(line)
-    return 0 if states.get("finished", 0) == len(runs) else 1
+    return 0 if all(s.state == "finished" for s in summaries) and len(summaries) == len(runs) \
+        else 1
 
 
 def cmd_eval(args) -> int:

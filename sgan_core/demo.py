@@ -1,5 +1,5 @@
 """The stakeholder demo: a GAN and the supervised baseline trained side by side on the same
-labels, for the same time, and one sentence saying what the unlabeled images bought.
+labels, for the same time, and the result that the page puts in one sentence.
 
 Each run asks for one TensorFlow thread, so on two cores the worker trains both at once (see
 launcher.py) and the sentence is on screen about 90 s after the click.
@@ -50,13 +50,9 @@ def gan_run(runs: list[RunDir]) -> RunDir | None:
     return next((r for r in runs if is_gan_variant(r.summary().variant)), None)
 
 
-def errors_per_100(acc: float) -> str:
-    errors = 100 * (1 - acc)
-    return f"{errors:.0f}" if errors >= 10 else f"{errors:.1f}"
-
-
-def sentence(runs: list[RunDir]) -> str | None:
-    """The one-line verdict, once every demo run has finished with a test accuracy."""
+def result(runs: list[RunDir]) -> dict | None:
+    """Once every demo run has finished with a test accuracy: the label budget, the time
+    budget (0: none) and the final accuracy of the GAN and of the baseline; else None."""
     accs, summaries = {}, [r.summary() for r in runs]
     for s in summaries:
         if not s.usable or s.state != "finished" or s.test_acc is None:
@@ -66,15 +62,5 @@ def sentence(runs: list[RunDir]) -> str | None:
     base = accs.get(BASELINE)
     if gan is None or base is None:
         return None
-    labels, seconds = summaries[0].labels, summaries[0].max_seconds or 0
-    setting = (f"Taught with the same {labels} labeled digits ({labels / 60000:.2%} of the "
-               f"training set)" + (f" for {seconds:g} seconds each" if seconds else ""))
-    reading = (f"the semi-supervised GAN misreads {errors_per_100(gan)} of every 100 test "
-               f"digits, the supervised baseline {errors_per_100(base)}")
-    if gan > base:
-        ratio = (1 - base) / max(1 - gan, 1e-9)
-        verdict = (f"{ratio:.1f} times fewer mistakes from learning on the unlabeled images"
-                   if ratio >= 1.15 else "a small gain from the unlabeled images")
-    else:
-        verdict = "in this run the unlabeled images did not help"
-    return f"{setting}, {reading}: {verdict}."
+    return {"labels": summaries[0].labels, "seconds": summaries[0].max_seconds or 0,
+            "gan": gan, "baseline": base}

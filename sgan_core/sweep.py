@@ -6,14 +6,13 @@ and `interrupted` work as for any run, and the table is computed from run summar
 """
 from __future__ import annotations
 
-import statistics
 import time
 from collections import defaultdict
 
 from .config import ConfigError, RunConfig, make_config
-from .demo import errors_per_100
 from .launcher import start_runs
 from .rundir import RunDir, RunSummary
+from .tables import final_accuracy, stats, variant_order
 from .variants import is_gan_variant
 
 MAX_RUNS = 120  # 5 budgets x 4 variants x 6 seeds; more is refused with the number
@@ -62,20 +61,17 @@ def efficiency_table(runs: list[RunSummary]) -> list[dict]:
     cells, totals = defaultdict(list), defaultdict(int)
     for r in runs:
         totals[(r.labels, r.variant)] += 1
-        if r.state == "finished" and r.test_acc is not None:
-            cells[(r.labels, r.variant)].append(float(r.test_acc))
-    rows = []
-    for labels, variant in sorted(totals, key=lambda k: (k[0], not is_gan_variant(k[1]), k[1])):
-        accs = cells.get((labels, variant), [])
-        rows.append({"labels": labels, "variant": variant, "runs": totals[(labels, variant)],
-                     "n": len(accs), "mean": statistics.fmean(accs) if accs else None,
-                     "sd": statistics.stdev(accs) if len(accs) > 1 else None})
-    return rows
+        acc = final_accuracy(r)
+        if acc is not None:
+            cells[(r.labels, r.variant)].append(acc)
+    return [{"labels": labels, "variant": variant, "runs": totals[(labels, variant)],
+             **stats(cells.get((labels, variant), []))}
+            for labels, variant in sorted(totals, key=lambda k: (k[0], *variant_order(k[1])))]
 
 
-def reading(table: list[dict]) -> str | None:
-    """One line for a stakeholder, at the smallest budget where a GAN variant and the baseline
-    both have finished runs: errors per 100 digits of each."""
+def headline(table: list[dict]) -> dict | None:
+    """The smallest budget where a GAN variant and the baseline both have finished runs: the
+    budget, the best GAN variant there, and the mean accuracy of each."""
     by_budget = defaultdict(dict)
     for row in table:
         if row["mean"] is not None:
@@ -85,20 +81,6 @@ def reading(table: list[dict]) -> str | None:
         gans = {v: a for v, a in accs.items() if is_gan_variant(v)}
         if gans and "supervised" in accs:
             variant, gan = max(gans.items(), key=lambda kv: kv[1])
-            return (f"With {labels} labels the semi-supervised GAN ({variant}) misreads "
-                    f"{errors_per_100(gan)} of every 100 test digits, the supervised baseline "
-                    f"{errors_per_100(accs['supervised'])}.")
+            return {"labels": labels, "variant": variant, "gan": gan,
+                    "baseline": accs["supervised"]}
     return None
-
-
-def markdown_table(table: list[dict]) -> str:
-    lines = ["| labels | variant | test accuracy (mean ± sd) | n |", "|---|---|---|---|"]
-    for row in table:
-        if row["mean"] is None:
-            cell = "–"
-        elif row["sd"] is None:
-            cell = f"{100 * row['mean']:.2f}%"
-        else:
-            cell = f"{100 * row['mean']:.2f} ± {100 * row['sd']:.2f}%"
-        lines.append(f"| {row['labels']} | {row['variant']} | {cell} | {row['n']}/{row['runs']} |")
-    return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""Tables over many runs (no Streamlit here: the pages only display them)."""
+"""Final test accuracy over many runs, as numbers: the Compare page's table by label budget,
+preset and length, and a sweep's by label budget (sweep.py). Wording is the views' job."""
 from __future__ import annotations
 
 import statistics
@@ -8,37 +9,47 @@ from .rundir import RunSummary
 from .variants import VARIANTS, is_gan_variant
 
 
-def run_length(r: RunSummary) -> str:
-    """How long a run was asked to train: its time budget, or its step count."""
+def stats(accs: list[float]) -> dict:
+    """mean, sample standard deviation (None for fewer than two runs) and n of accuracies."""
+    return {"mean": statistics.fmean(accs) if accs else None,
+            "sd": statistics.stdev(accs) if len(accs) > 1 else None, "n": len(accs)}
+
+
+def run_length(r: RunSummary) -> tuple[str, float]:
+    """How long a run was asked to train: ("seconds", budget) or ("steps", count)."""
     if isinstance(r.max_seconds, (int, float)) and r.max_seconds > 0:
-        return f"{r.max_seconds:g} s"
-    return f"{r.total_steps} steps"
+        return ("seconds", float(r.max_seconds))
+    return ("steps", float(r.total_steps))
 
 
-def mean_cell(accs: list[float]) -> str:
-    """'97.40 ± 0.37% (n=3)': mean, sample standard deviation over runs, and the run count."""
-    mean = 100 * statistics.fmean(accs)
-    if len(accs) == 1:
-        return f"{mean:.2f}% (n=1)"
-    return f"{mean:.2f} ± {100 * statistics.stdev(accs):.2f}% (n={len(accs)})"
+def final_accuracy(r: RunSummary) -> float | None:
+    """A finished run's final test accuracy; None for any other run."""
+    if r.usable and r.state == "finished" and isinstance(r.test_acc, (int, float)):
+        return float(r.test_acc)
+    return None
+
+
+def variant_order(variant: str) -> tuple:
+    """GAN variants first, the yardsticks after them."""
+    return (not is_gan_variant(variant), variant)
 
 
 def accuracy_table(summaries: list[RunSummary]) -> dict:
     """Final test accuracy of finished runs, one row per (label budget, preset, length), one
-    column per variant (the supervised baseline last): runs of different lengths are never
-    averaged together."""
+    stats cell (or None) per variant, the supervised baseline last: runs of different lengths
+    are never averaged together."""
     cells = defaultdict(list)
     for r in summaries:
-        if (r.usable and r.state == "finished" and isinstance(r.test_acc, (int, float))
-                and isinstance(r.labels, int) and r.variant in VARIANTS
+        acc = final_accuracy(r)
+        if (acc is not None and isinstance(r.labels, int) and r.variant in VARIANTS
                 and isinstance(r.preset, str)):
-            cells[(r.labels, r.preset, run_length(r), r.variant)].append(float(r.test_acc))
-    variants = sorted({k[3] for k in cells}, key=lambda v: (not is_gan_variant(v), v))
+            cells[(r.labels, r.preset, run_length(r), r.variant)].append(acc)
+    variants = sorted({k[3] for k in cells}, key=variant_order)
     rows = []
     for labels, preset, length in sorted({k[:3] for k in cells}):
         row = {"labels": labels, "preset": preset, "length": length}
         for v in variants:
             accs = cells.get((labels, preset, length, v))
-            row[v] = mean_cell(accs) if accs else ""
+            row[v] = stats(accs) if accs else None
         rows.append(row)
     return {"rows": rows, "variants": variants}

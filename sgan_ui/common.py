@@ -58,6 +58,12 @@ def unreadable_note(summaries: list[RunSummary]) -> None:
                    "Delete it on the Train page, or repair its files.", icon=":material/warning:")
 
 
+def server_path(path: str) -> str:
+    """An absolute URL path on this server, under its base path (server.baseUrlPath) if any."""
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return (f"/{base}" if base else "") + "/" + path.lstrip("/")
+
+
 def as_number(value) -> float:
     """A number read from a run's files, or 0.0 when it is missing or not a number."""
     return finite_or_none(value) or 0.0

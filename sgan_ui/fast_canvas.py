@@ -19,6 +19,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from sgan_ui.common import server_path
+
 SEND_DELAY_MS = 0
 PACKAGE_COMPONENT = "streamlit-drawable-canvas.streamlit_drawable_canvas"
 
@@ -72,9 +74,7 @@ def send_delay_patch(js: str, delay_ms: int = SEND_DELAY_MS) -> tuple[str, str] 
 
 
 def _loader(script: Path, patch: tuple[str, str]) -> str:
-    base = (st.get_option("server.baseUrlPath") or "").strip("/")
-    prefix = f"/{base}" if base else ""
-    source = f"{prefix}/_stcore/bidi-components/{PACKAGE_COMPONENT}/{script.name}"
+    source = server_path(f"_stcore/bidi-components/{PACKAGE_COMPONENT}/{script.name}")
     return (_LOADER_JS.replace("__SOURCE__", json.dumps(source))
             .replace("__FROM__", json.dumps(patch[0])).replace("__TO__", json.dumps(patch[1])))
 

@@ -16,6 +16,8 @@ import plotly
 import streamlit as st
 import streamlit.components.v1 as components_v1
 
+from sgan_ui.common import server_path
+
 PLOTLY_DIR = Path(plotly.__file__).resolve().parent / "package_data"
 
 _JS = """
@@ -50,9 +52,7 @@ _chart = st.components.v2.component("sgan_lab.live_chart", js=_JS, isolate_style
 
 
 def plotly_src() -> str:
-    base = (st.get_option("server.baseUrlPath") or "").strip("/")
-    prefix = f"/{base}" if base else ""
-    return f"{prefix}/component/{__name__}.plotly_js/plotly.min.js"
+    return server_path(f"component/{__name__}.plotly_js/plotly.min.js")
 
 
 def live_chart(spec: str, key: str) -> None:

@@ -8,6 +8,7 @@ without app.py, and the sidebar listed the raw files ("app, Train, Compare, Draw
 from __future__ import annotations
 
 import threading
+from typing import NamedTuple
 
 import streamlit as st
 
@@ -16,17 +17,26 @@ from sgan_ui import access
 _inside = threading.local()  # set while app.py runs the page (the same thread)
 
 
+class PageEntry(NamedTuple):
+    path: str      # the page's file, from the project root
+    title: str     # its name in the sidebar
+    icon: str
+    url_path: str  # "" for Home, the default page at the root URL
+
+
+# The dashboard's pages, in the sidebar's order; the tests read this list too.
+PAGES = (
+    PageEntry("pages/home.py", "Home", ":material/home:", ""),
+    PageEntry("pages/1_Train.py", "Train", ":material/model_training:", "Train"),
+    PageEntry("pages/2_Compare.py", "Compare", ":material/compare:", "Compare"),
+    PageEntry("pages/3_Draw.py", "Draw", ":material/draw:", "Draw"),
+    PageEntry("pages/4_Sweep.py", "Sweep", ":material/stacked_line_chart:", "Sweep"),
+)
+
+
 def pages() -> list:
-    return [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page("pages/1_Train.py", title="Train", icon=":material/model_training:",
-                url_path="Train"),
-        st.Page("pages/2_Compare.py", title="Compare", icon=":material/compare:",
-                url_path="Compare"),
-        st.Page("pages/3_Draw.py", title="Draw", icon=":material/draw:", url_path="Draw"),
-        st.Page("pages/4_Sweep.py", title="Sweep", icon=":material/stacked_line_chart:",
-                url_path="Sweep"),
-    ]
+    return [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path or None,
+                    default=not p.url_path) for p in PAGES]
 
 
 def run_app() -> None:

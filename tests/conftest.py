@@ -1,14 +1,25 @@
-"""Shared fixtures: a small slice of the real MNIST and a runs directory per test."""
+"""Shared fixtures and helpers: a small slice of the real MNIST, a runs directory per test, the
+CLI in a fresh process, pages through Streamlit's AppTest, and waiting for a condition."""
 from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sgan_core import PROJECT_ROOT as ROOT
+from sgan_ui.navigation import PAGES
+
+# Every page file, and app.py (which runs Home): a page added to the list is tested by default.
+PAGE_FILES = [p.path for p in PAGES]
+ENTRY_AND_PAGES = ["app.py"] + [p.path for p in PAGES if p.url_path]
+# Each page's heading: a page missing here fails the navigation tests.
+HEADINGS = {"pages/home.py": "SGAN Lab", "pages/1_Train.py": "Train a semi-supervised GAN",
+            "pages/2_Compare.py": "Compare runs", "pages/3_Draw.py": "Draw a digit",
+            "pages/4_Sweep.py": "Label-efficiency sweep"}
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -37,6 +48,34 @@ def runs_dir(tmp_path) -> Path:
     d = tmp_path / "runs"
     d.mkdir()
     return d
+
+
+def wait_for(condition, what: str, timeout: float = 300) -> None:
+    """Poll condition() until it is true; fail naming `what` after timeout seconds."""
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def run_page(page: str, runs_dir, monkeypatch, query=None, timeout: float = 90, **env):
+    """One run of a page (a path from the project root) through AppTest, on runs_dir."""
+    from streamlit.testing.v1 import AppTest
+    monkeypatch.setenv("SGAN_RUNS_DIR", str(runs_dir))
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / page), default_timeout=timeout)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def page_text(at) -> str:
+    """Every text a page shows in Markdown, captions and message boxes."""
+    parts = [e.value for kind in ("markdown", "info", "warning", "error", "caption", "success")
+             for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
 
 
 def cli(*args, env=None, timeout=600, **kwargs):

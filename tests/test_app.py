@@ -3,24 +3,15 @@ import os
 import time
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from sgan_core.predict import SHIPPED_MODEL_DIR
 from sgan_core.rundir import RunDir
 from sgan_ui.common import plain
+from sgan_ui.navigation import PAGES
+from sgan_ui.words import errors_per_100
 
-from conftest import ROOT
-
-PAGES = ["app.py", "pages/1_Train.py", "pages/2_Compare.py", "pages/3_Draw.py"]
-
-
-def app_test(page, runs_dir, monkeypatch, query=None):
-    monkeypatch.setenv("SGAN_RUNS_DIR", str(runs_dir))
-    monkeypatch.chdir(ROOT)
-    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    return at.run()
+from conftest import ENTRY_AND_PAGES, HEADINGS, page_text
+from conftest import run_page as app_test
 
 
 def count(at, element_type: str) -> int:
@@ -31,37 +22,33 @@ def count(at, element_type: str) -> int:
     return walk(at._tree)
 
 
-def texts(at) -> str:
-    parts = [e.value for e in at.markdown] + [e.value for e in at.info] + \
-        [e.value for e in at.warning] + [e.value for e in at.error] + [e.value for e in at.caption]
-    return "\n".join(str(p) for p in parts)
-
-
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", ENTRY_AND_PAGES)
 def test_pages_with_no_runs(page, tmp_path, monkeypatch):
     at = app_test(page, tmp_path / "empty", monkeypatch)
     assert not at.exception, at.exception
     if page == "pages/1_Train.py":
-        assert "No runs yet" in texts(at)
+        assert "No runs yet" in page_text(at)
+    if page == "pages/4_Sweep.py":
+        assert "No sweep yet" in page_text(at)
     if page == "pages/3_Draw.py":  # the shipped model, described from its own run files
         shipped = RunDir(SHIPPED_MODEL_DIR)
         labels, acc = shipped.read_config()["labels"], shipped.read_status()["test_acc"]
-        assert f"{labels} labeled images" in texts(at) and f"{acc:.2%} of the MNIST" in texts(at)
+        text = page_text(at)
+        assert f"{labels} labeled images" in text and f"{acc:.2%} of the MNIST" in text
 
 
 def test_navigation_reaches_every_page(tmp_path, monkeypatch):
     """app.py is the entry point: Home first, then every page through st.navigation."""
     at = app_test("app.py", tmp_path / "empty", monkeypatch)
     assert not at.exception, at.exception
-    assert at.title[0].value == "SGAN Lab"
-    for page, title in zip(PAGES[1:], ("Train a semi-supervised GAN", "Compare runs",
-                                      "Draw a digit")):
-        at.switch_page(page).run()
-        assert not at.exception, (page, at.exception)
-        assert at.title[0].value == title
+    assert at.title[0].value == HEADINGS[PAGES[0].path]
+    for page in PAGES[1:]:
+        at.switch_page(page.path).run()
+        assert not at.exception, (page.path, at.exception)
+        assert at.title[0].value == HEADINGS[page.path]
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", ENTRY_AND_PAGES)
 def test_pages_with_finished_runs(page, finished_runs_dir, monkeypatch):
     at = app_test(page, finished_runs_dir, monkeypatch)
     assert not at.exception, at.exception
@@ -69,7 +56,7 @@ def test_pages_with_finished_runs(page, finished_runs_dir, monkeypatch):
         assert count(at, "plotly_chart") >= 1 and len(at.dataframe) == 1
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", ENTRY_AND_PAGES)
 def test_pages_with_a_running_run(page, finished_runs_dir, tmp_path, monkeypatch):
     import shutil
     runs_dir = tmp_path / "runs"
@@ -87,14 +74,14 @@ def test_train_page_refuses_bad_run_ids(finished_runs_dir, monkeypatch):
     for bad in ("../../etc", "/etc/passwd", "nope"):
         at = app_test("pages/1_Train.py", finished_runs_dir, monkeypatch, query={"run": bad})
         assert not at.exception
-        assert "no such run" in texts(at)
+        assert "no such run" in page_text(at)
 
 
 def test_train_page_validates_custom_budget(tmp_path, monkeypatch):
     at = app_test("pages/1_Train.py", tmp_path / "empty", monkeypatch)
     at.radio[0].set_value("custom").run()
     at.text_input[0].set_value("5").run()
-    assert "label budget must be from 10 to 60000" in texts(at)
+    assert "label budget must be from 10 to 60000" in page_text(at)
     start = next(b for b in at.button if "Start" in b.label)
     assert start.disabled
 
@@ -119,7 +106,7 @@ def test_failed_run_shows_its_message(finished_runs_dir, tmp_path, monkeypatch):
     at = app_test("pages/1_Train.py", runs_dir, monkeypatch, query={"run": run.id})
     assert not at.exception
     # the message is shown literally (Markdown-escaped: a file's text never renders as markup)
-    assert f"Run failed: {plain('training diverged: loss_sup became NaN')}" in texts(at)
+    assert f"Run failed: {plain('training diverged: loss_sup became NaN')}" in page_text(at)
     assert any(b.label == "Resume" for b in at.button)
 
 
@@ -138,8 +125,8 @@ def test_compare_demo_states_the_measured_difference(finished_runs_dir, tmp_path
     assert not at.exception
     sentence = " ".join(s.value for s in at.success)
     assert "the same 20 labeled digits (0.03% of the training set)" in sentence
-    assert f"GAN misreads {demo.errors_per_100(accs['stacked'])} of every 100" in sentence
-    assert f"supervised baseline {demo.errors_per_100(accs['supervised'])}" in sentence
+    assert f"GAN misreads {errors_per_100(accs['stacked'])} of every 100" in sentence
+    assert f"supervised baseline {errors_per_100(accs['supervised'])}" in sentence
     assert count(at, "image") >= 1  # the GAN's generated digits beside the curves
 
 
@@ -155,7 +142,7 @@ def test_draw_page_reads_with_a_committee(finished_runs_dir, monkeypatch):
     assert len(at.dataframe) == 0
     at = together.select(together.options[0]).run()
     assert not at.exception, at.exception
-    assert "Committee of 2 runs on the same 20 labels" in texts(at)
+    assert "Committee of 2 runs on the same 20 labels" in page_text(at)
     members = at.dataframe[0].value
     assert sorted(members["variant"]) == ["stacked", "supervised"]
 

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from sgan_ui.navigation import PAGES
 from sgan_ui.testing import (
     CHROMIUM,
     FLAGS,
@@ -23,6 +24,8 @@ from sgan_ui.testing import (
     open_page,
     start_streamlit,
 )
+
+from conftest import HEADINGS
 
 SCREENSHOT_DIR = os.environ.get("SGAN_SCREENSHOT_DIR")
 
@@ -88,14 +91,12 @@ def test_sidebar_navigation_reaches_every_page(server, page, tmp_path):
     page.goto(server(tmp_path / "runs"))
     page.get_by_role("heading", name="SGAN Lab").wait_for()
     nav = page.locator('[data-testid="stSidebarNav"] a')
-    for i, (title, heading) in enumerate([("Home", "SGAN Lab"),
-                                          ("Train", "Train a semi-supervised GAN"),
-                                          ("Compare", "Compare runs"),
-                                          ("Draw", "Draw a digit")]):
-        assert nav.nth(i).inner_text().endswith(title)
+    assert nav.count() == len(PAGES)
+    for i, entry in enumerate(PAGES):
+        assert nav.nth(i).inner_text().endswith(entry.title)
         nav.nth(i).click()
-        page.get_by_role("heading", name=heading).wait_for()
-        assert urlparse(page.url).path == ("/" if title == "Home" else f"/{title}")
+        page.get_by_role("heading", name=HEADINGS[entry.path]).wait_for()
+        assert urlparse(page.url).path == f"/{entry.url_path}"
         assert page.locator('[data-testid="stException"]').count() == 0
 
 

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from sgan_core.config import PRESETS, ConfigError, RunConfig, make_config
+from sgan_core.config import CLOCK_STEPS, PRESETS, ConfigError, RunConfig, make_config
 from sgan_core.predict import SHIPPED_MODEL_DIR
 
 # options of earlier versions that no preset set; their numbers are in benchmarks/RESULTS.md
@@ -40,3 +40,21 @@ def test_bad_settings_are_refused_with_the_reason(overrides, message):
         make_config("fast", **overrides)
     with pytest.raises(ConfigError, match="unknown preset"):
         make_config("nope")
+
+
+def test_training_by_the_clock_is_one_rule():
+    """max_seconds without steps: unlimited steps (CLOCK_STEPS); with steps, the first to come."""
+    timed = make_config("fast", max_seconds=120.0)
+    assert timed.steps == CLOCK_STEPS and timed.max_seconds == 120.0
+    both = make_config("fast", max_seconds=120.0, steps=500)
+    assert (both.steps, both.max_seconds) == (500, 120.0)
+    assert make_config("fast").steps == PRESETS["fast"]["steps"]
+
+
+def test_configs_of_the_tutorial_preset_under_its_old_names_still_load():
+    """Runs written when the tutorials' preset was called "seed" and its network "conv"."""
+    old = make_config("tutorial").to_dict()
+    old.update(preset="seed", arch="conv", generator="mlp")  # conv always meant both networks
+    cfg = RunConfig.from_dict(old)
+    assert (cfg.preset, cfg.arch, cfg.generator) == ("tutorial", "tutorial", "tutorial")
+    assert RunConfig.from_dict(old) == make_config("tutorial")

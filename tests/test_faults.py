@@ -15,16 +15,9 @@ from sgan_core import launcher
 from sgan_core.config import make_config
 from sgan_core.rundir import RunDir, create_run
 
-from conftest import ROOT
+from conftest import ROOT, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def wait_for(condition, what: str, timeout: float = 300) -> None:
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
 
 
 def checkpoint_meta(run: RunDir) -> dict | None:

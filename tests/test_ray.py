@@ -3,7 +3,6 @@ to the loopback address (issue 24). Skipped where Ray is not installed
 (requirements-ray.txt)."""
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from sgan_core import launcher
 from sgan_core.config import make_config
 from sgan_core.rundir import RunDir, list_runs
 
-from conftest import cli
+from conftest import cli, wait_for
 
 # Ray resolves "127.0.0.1" to the machine's network address unless told that this is a
 # single-machine cluster: the test (and every process it starts) stays on the loopback.
@@ -42,13 +41,6 @@ def stop_workers(runs_dir) -> None:
             continue
         if b"worker" in cmd and str(runs_dir).encode() in cmd and proc.name.isdigit():
             os.kill(int(proc.name), signal.SIGKILL)
-
-
-def wait_for(condition, what: str, timeout: float = 240):
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.3)
 
 
 def test_a_sweep_runs_on_both_nodes(cluster, small_mnist, runs_dir):

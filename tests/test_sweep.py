@@ -4,6 +4,7 @@ import pytest
 from sgan_core import sweep
 from sgan_core.config import ConfigError
 from sgan_core.rundir import RunDir, RunSummary, list_runs
+from sgan_ui.words import markdown_table, sweep_reading
 
 from conftest import cli
 
@@ -40,9 +41,10 @@ def test_efficiency_table_and_its_reading():
         (100, "supervised", 1, 1)]
     assert table[0]["mean"] == pytest.approx(0.85) and table[0]["sd"] == pytest.approx(0.0707, 1e-3)
     assert table[1]["sd"] is None
-    assert sweep.reading(table) == ("With 20 labels the semi-supervised GAN (stacked) misreads "
-                                    "15 of every 100 test digits, the supervised baseline 30.")
-    text = sweep.markdown_table(table)
+    assert sweep_reading(sweep.headline(table)) == (
+        "With 20 labels the semi-supervised GAN (stacked) misreads 15 of every 100 test digits, "
+        "the supervised baseline 30.")
+    text = markdown_table(table)
     assert "| 20 | stacked | 85.00 ± 7.07% | 2/2 |" in text
     assert "| 20 | supervised | 70.00% | 1/2 |" in text
 
@@ -81,20 +83,16 @@ def test_a_sweep_of_four_runs_on_two_slots(small_mnist, runs_dir):
 
 @pytest.mark.slow
 def test_sweep_page_draws_the_curve_of_a_sweep(runs_dir, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
     from sgan_core.config import make_config
     from sgan_core.rundir import create_run
 
-    from conftest import ROOT
+    from conftest import run_page
     for labels, variant, acc in ((20, "stacked", 0.85), (20, "supervised", 0.76),
                                  (100, "stacked", 0.96), (100, "supervised", 0.94)):
         run = create_run(make_config("fast", labels=labels, variant=variant, sweep="sweep-x"),
                          runs_dir)
         run.write_status(state="finished", test_acc=acc)
-    monkeypatch.setenv("SGAN_RUNS_DIR", str(runs_dir))
-    monkeypatch.chdir(ROOT)
-    at = AppTest.from_file(str(ROOT / "pages/4_Sweep.py"), default_timeout=60).run()
+    at = run_page("pages/4_Sweep.py", runs_dir, monkeypatch)
     assert not at.exception, at.exception
     assert next(s for s in at.selectbox if s.label == "Sweep").value == "sweep-x"
     assert at.success[0].value == ("With 20 labels the semi-supervised GAN (stacked) misreads 15 "

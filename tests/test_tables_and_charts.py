@@ -1,13 +1,16 @@
-"""What the Compare table, the demo sentence and the live charts say, from run files alone."""
+"""What the Compare table, the demo sentence and the live charts say, from run files alone: the
+engine's numbers (sgan_core.tables, demo) and the views' words and figures (sgan_ui)."""
 import json
 
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from sgan_core import charts, demo
+from sgan_core import demo
 from sgan_core.rundir import RunDir, RunSummary
 from sgan_core.tables import accuracy_table
+from sgan_ui import charts
+from sgan_ui.words import demo_sentence, errors_per_100, length_text, mean_cell
 
 
 def summary(variant="stacked", labels=100, acc=0.97, state="finished", seconds=120.0,
@@ -27,12 +30,15 @@ def test_table_never_averages_runs_of_different_lengths():
         summary(acc=0.90, variant=42),
     ])
     assert table["variants"] == ["stacked", "supervised"]
-    rows = {(r["labels"], r["length"]): r for r in table["rows"]}
+    rows = {(r["labels"], length_text(r["length"])): r for r in table["rows"]}
     assert set(rows) == {(100, "120 s"), (100, "3600 s")}
-    assert rows[(100, "120 s")]["stacked"] == "96.50 ± 0.71% (n=2)"
-    assert rows[(100, "120 s")]["supervised"] == "93.00% (n=1)"
-    assert rows[(100, "3600 s")]["stacked"] == "99.00% (n=1)"
-    assert rows[(100, "3600 s")]["supervised"] == ""
+    assert rows[(100, "120 s")]["stacked"]["mean"] == pytest.approx(0.965)
+    assert mean_cell(rows[(100, "120 s")]["stacked"]) == "96.50 ± 0.71% (n=2)"
+    assert mean_cell(rows[(100, "120 s")]["supervised"]) == "93.00% (n=1)"
+    assert mean_cell(rows[(100, "3600 s")]["stacked"]) == "99.00% (n=1)"
+    assert rows[(100, "3600 s")]["supervised"] is None and mean_cell(None) == ""
+    steps = accuracy_table([summary(seconds=None, steps=1100)])["rows"][0]["length"]
+    assert length_text(steps) == "1100 steps"
 
 
 def make_demo_run(runs_dir, run_id, variant, acc, state="finished"):
@@ -52,18 +58,20 @@ def make_demo_run(runs_dir, run_id, variant, acc, state="finished"):
 def test_demo_sentence_counts_mistakes(runs_dir, gan, base, verdict):
     runs = [make_demo_run(runs_dir, "g", "stacked", gan),
             make_demo_run(runs_dir, "b", "supervised", base)]
-    text = demo.sentence(runs)
+    result = demo.result(runs)
+    assert (result["gan"], result["baseline"], result["labels"]) == (gan, base, 100)
+    text = demo_sentence(result)
     assert text.startswith("Taught with the same 100 labeled digits (0.17% of the training "
                            "set) for 70 seconds each")
-    assert f"misreads {demo.errors_per_100(gan)} of every 100 test digits" in text
-    assert f"the supervised baseline {demo.errors_per_100(base)}" in text
+    assert f"misreads {errors_per_100(gan)} of every 100 test digits" in text
+    assert f"the supervised baseline {errors_per_100(base)}" in text
     assert text.endswith(verdict + ".")
 
 
 def test_demo_sentence_waits_for_both_runs_and_survives_bad_files(runs_dir):
     runs = [make_demo_run(runs_dir, "g", "stacked", 0.96),
             make_demo_run(runs_dir, "b", "supervised", None, state="running")]
-    assert demo.sentence(runs) is None
+    assert demo.result(runs) is None and demo_sentence(None) is None
     (runs_dir / demo.STATE_FILE).write_text(json.dumps({"runs": ["../x", 3, "g"]}))
     assert [r.id for r in demo.demo_runs(runs_dir, demo.read(runs_dir))] == ["g"]
     (runs_dir / demo.STATE_FILE).write_text("[1, 2]")

@@ -45,16 +45,13 @@ def test_cli_trains_and_writes_a_complete_run(variant, small_mnist, runs_dir):
     probs = np.asarray(clf(x))
     assert probs.shape == (3, 10)
     np.testing.assert_allclose(probs.sum(1), 1, rtol=1e-5)
-    if not VARIANTS[variant].is_gan:
+    spec = VARIANTS[variant]
+    if not spec.is_gan:
         assert not run.discriminator_path.exists() and not run.sample_files()
     else:
         raw = np.asarray(keras.saving.load_model(run.discriminator_path, safe_mode=True)(x))
-        assert raw.shape == (3, 11 if variant in ("shared", "multi") else 10)
+        assert raw.shape == (3, spec.raw_width)
         assert run.generator_path.is_file() and len(run.sample_files()) >= 2
-    ev = cli("eval", run.path, "--mnist", small_mnist)
-    assert ev.returncode == 0 and f"{status['test_acc']:.2%}" in ev.stdout
-    ls = cli("list", "--runs-dir", runs_dir)
-    assert run.id in ls.stdout and "finished" in ls.stdout
 
 
 def test_kill_at_any_moment_then_resume(small_mnist, runs_dir):
@@ -90,7 +87,7 @@ def test_kill_at_any_moment_then_resume(small_mnist, runs_dir):
 
 def test_stop_request_is_honoured_and_resumable(small_mnist, runs_dir):
     proc = subprocess.Popen([sys.executable, "-m", "sgan_core", "train", "--labels", "20",
-                             "--steps", "100000", "--runs-dir", str(runs_dir), "--mnist",
+                             "--steps", "150", "--runs-dir", str(runs_dir), "--mnist",
                              small_mnist, "--quiet", "--run-id", "stopme"], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     run = RunDir(runs_dir / "stopme")
@@ -103,9 +100,16 @@ def test_stop_request_is_honoured_and_resumable(small_mnist, runs_dir):
     status = run.read_status()
     print(f"stop honoured: state {status['state']} {time.time() - requested:.2f} s after the "
           "request (checkpoint included)")
-    assert status["state"] == "stopped" and 20 <= status["step"] < 100000
+    stopped_at = status["step"]
+    assert status["state"] == "stopped" and 20 <= stopped_at < 150
     assert (run.ckpt_dir / "state.npz").is_file() and run.classifier_path.is_file()
     assert not run.stop_requested()
+    r = cli("train", "--resume", run.path, "--quiet")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert f"resuming at step {stopped_at}" in r.stderr  # a stop checkpoints its own step
+    assert run.read_status()["state"] == "finished" and run.read_status()["step"] == 150
+    steps = [row["step"] for row in run.read_metrics()]
+    assert steps == sorted(set(steps)) and steps[-1] == 150
 
 
 def test_nan_loss_fails_the_run_with_a_message(small_mnist, runs_dir):

@@ -1,4 +1,5 @@
-"""Plotly figures built from run metrics (no Streamlit here: the pages only display them).
+"""Plotly figures built from run metrics (no Streamlit here: the pages display them, live ones
+through sgan_ui/live_chart.py).
 
 The run charts are plain plotly.js specs (dicts of lists), not plotly.graph_objects: a live
 page rebuilds them for every new metrics row, and building validated Figure objects with a

@@ -1,0 +1,77 @@
+"""Words for people: the sentences and formatted figures that the pages and the command line
+show, from the numbers the engine computes (no Streamlit here, so `python -m sgan_core` can
+print the same words)."""
+from __future__ import annotations
+
+from collections import Counter
+
+TRAINING_IMAGES = 60000
+
+
+def errors_per_100(acc: float) -> str:
+    """Test digits misread per 100, with one decimal under ten: "3.5", "27"."""
+    errors = 100 * (1 - acc)
+    return f"{errors:.0f}" if errors >= 10 else f"{errors:.1f}"
+
+
+def mean_cell(stats: dict | None) -> str:
+    """'97.40 ± 0.37% (n=3)' from tables.stats; '' for an empty cell."""
+    if not stats or stats["mean"] is None:
+        return ""
+    mean = 100 * stats["mean"]
+    if stats["sd"] is None:
+        return f"{mean:.2f}% (n={stats['n']})"
+    return f"{mean:.2f} ± {100 * stats['sd']:.2f}% (n={stats['n']})"
+
+
+def length_text(length: tuple[str, float]) -> str:
+    """tables.run_length as text: "120 s" or "1100 steps"."""
+    kind, value = length
+    return f"{value:g} s" if kind == "seconds" else f"{value:g} steps"
+
+
+def demo_sentence(result: dict | None) -> str | None:
+    """The demo's one-line verdict from demo.result, in mistakes per 100 digits."""
+    if result is None:
+        return None
+    labels, seconds, gan, base = (result[k] for k in ("labels", "seconds", "gan", "baseline"))
+    setting = (f"Taught with the same {labels} labeled digits ({labels / TRAINING_IMAGES:.2%} "
+               "of the training set)" + (f" for {seconds:g} seconds each" if seconds else ""))
+    reading = (f"the semi-supervised GAN misreads {errors_per_100(gan)} of every 100 test "
+               f"digits, the supervised baseline {errors_per_100(base)}")
+    if gan > base:
+        ratio = (1 - base) / max(1 - gan, 1e-9)
+        verdict = (f"{ratio:.1f} times fewer mistakes from learning on the unlabeled images"
+                   if ratio >= 1.15 else "a small gain from the unlabeled images")
+    else:
+        verdict = "in this run the unlabeled images did not help"
+    return f"{setting}, {reading}: {verdict}."
+
+
+def sweep_reading(headline: dict | None) -> str | None:
+    """One line for a stakeholder from sweep.headline: errors per 100 digits of each."""
+    if headline is None:
+        return None
+    return (f"With {headline['labels']} labels the semi-supervised GAN ({headline['variant']}) "
+            f"misreads {errors_per_100(headline['gan'])} of every 100 test digits, the "
+            f"supervised baseline {errors_per_100(headline['baseline'])}.")
+
+
+def state_counts(summaries) -> str:
+    """How many runs are in each state: "2 finished, 1 running"."""
+    counts = Counter(s.state for s in summaries)
+    return ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+
+
+def markdown_table(table: list[dict]) -> str:
+    """A sweep's efficiency table (sweep.efficiency_table) as Markdown, for the command line."""
+    lines = ["| labels | variant | test accuracy (mean ± sd) | n |", "|---|---|---|---|"]
+    for row in table:
+        if row["mean"] is None:
+            cell = "–"
+        elif row["sd"] is None:
+            cell = f"{100 * row['mean']:.2f}%"
+        else:
+            cell = f"{100 * row['mean']:.2f} ± {100 * row['sd']:.2f}%"
+        lines.append(f"| {row['labels']} | {row['variant']} | {cell} | {row['n']}/{row['runs']} |")
+    return "\n".join(lines)
