@@ -34,27 +34,23 @@ st.caption(
     "a separate classifier trained on all labels. The README and benchmarks/RESULTS.md give "
     "the numbers.")
 
-c1, c2, c3, c4 = st.columns(4)
-with c1:
-    st.subheader("1 · Train")
-    st.markdown("Pick a label budget, a discriminator variant and a preset, press Start, and "
-                "watch the losses, accuracy and generated digits live.")
-    st.page_link("pages/1_Train.py", label="Open Train", icon=":material/arrow_forward:")
-with c2:
-    st.subheader("2 · Compare")
-    st.markdown("Put runs side by side, or press **Demo** to train a GAN and a supervised "
-                "baseline on the same 100 labels and see what the unlabeled data buys.")
-    st.page_link("pages/2_Compare.py", label="Open Compare", icon=":material/arrow_forward:")
-with c3:
-    st.subheader("3 · Draw")
-    st.markdown("Draw a digit with the mouse or a finger and let any trained run read it; "
-                "see the 28×28 image the model actually sees.")
-    st.page_link("pages/3_Draw.py", label="Open Draw", icon=":material/arrow_forward:")
-with c4:
-    st.subheader("4 · Sweep")
-    st.markdown("Train every combination of label budgets, variants and seeds and draw the "
-                "label-efficiency curve: accuracy against the number of labels.")
-    st.page_link("pages/4_Sweep.py", label="Open Sweep", icon=":material/arrow_forward:")
+STEPS = (
+    ("1 · Train", "pages/1_Train.py", "Pick a label budget, a discriminator variant and a preset, "
+     "press Start, and watch the losses, accuracy and generated digits live."),
+    ("2 · Compare", "pages/2_Compare.py", "Put runs side by side, or press **Demo** to train a "
+     "GAN and a supervised baseline on the same 100 labels and see what the unlabeled data "
+     "buys."),
+    ("3 · Draw", "pages/3_Draw.py", "Draw a digit with the mouse or a finger and let any "
+     "trained run read it; see the 28×28 image the model actually sees."),
+    ("4 · Sweep", "pages/4_Sweep.py", "Train every combination of label budgets, variants and "
+     "seeds and draw the label-efficiency curve: accuracy against the number of labels."),
+)
+for column, (heading, path, text) in zip(st.columns(len(STEPS)), STEPS):
+    with column:
+        st.subheader(heading)
+        st.markdown(text)
+        st.page_link(path, label=f"Open {heading.split(' · ')[1]}",
+                     icon=":material/arrow_forward:")
 
 st.divider()
 st.subheader("Runs at a glance")
