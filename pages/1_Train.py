@@ -6,17 +6,11 @@ import os
 
 import streamlit as st
 
-from sgan_core import launcher
-from sgan_core.config import (
-    PRESET_HELP,
-    PRESET_MINUTES,
-    PRESETS,
-    ConfigError,
-    make_config,
-    parse_labels,
-)
+from sgan_core import launcher, speed
+from sgan_core.config import PRESET_MINUTES, PRESETS, ConfigError, make_config, parse_labels
 from sgan_core.grids import GridError, gif_bytes, read_grid
 from sgan_core.rundir import ACTIVE_STATES, UnreadableRun
+from sgan_core.tables import run_length
 from sgan_core.variants import VARIANTS, is_gan_variant
 from sgan_ui import access
 from sgan_ui.charts import X_TITLES, accuracy_figure, losses_figure, to_json
@@ -30,9 +24,11 @@ from sgan_ui.common import (
     runs,
     runs_dir,
     runs_table,
+    slowdown_now,
 )
 from sgan_ui.live_chart import live_chart
 from sgan_ui.navigation import through_app
+from sgan_ui.words import PRESET_HELP, errors_per_100, length_text
 
 # A live run's view reruns this often. Each rerun costs the server per viewer (about 0.021
 # cores at 1.5 s with one viewer, measured): 2 s keeps the page live at under 0.02.
@@ -47,7 +43,25 @@ st.caption(f"Trainings run as many at once as this machine's {os.cpu_count()} CP
            "stop it.")
 
 
-def new_run_form(expanded: bool):
+def length_caption(cfg, summaries) -> str:
+    """How long a run of cfg takes here, from this machine's measured speed and load."""
+    rate, measured = speed.rate_for(summaries, cfg)
+    where = ("this machine's speed in your last runs like it" if measured else
+             "a 2-core laptop's speed; measured here after your first run")
+    if not any(r.active for r in summaries):  # a training of ours would count as load
+        slow = slowdown_now(cfg.threads)
+        if slow > 1.2:
+            rate /= slow
+            where += f", {slow:.1f} times slower now with what else is running"
+    if cfg.max_seconds:
+        return (f"Ends {fmt_duration(cfg.max_seconds)} after training starts (about "
+                f"{speed.STARTUP_S:.0f} s to start), wherever it has got to: about "
+                f"{rate * cfg.max_seconds:,.0f} steps at {rate:.1f} steps/s ({where}).")
+    return (f"About {fmt_duration(speed.run_seconds(cfg, rate))} at {rate:.1f} steps/s "
+            f"({where}).")
+
+
+def new_run_form(expanded: bool, summaries):
     with st.expander("New run", expanded=expanded, icon=":material/add:"):
         c1, c2, c3 = st.columns([2, 3, 2], gap="medium")
         with c1:
@@ -76,6 +90,7 @@ def new_run_form(expanded: bool):
                 minutes = st.number_input("Minutes", 0.5, 600.0, timed or 2.0, step=0.5)
                 max_seconds, steps = minutes * 60, None
             seed = st.number_input("Seed", 0, 10**6, 0)
+            length_note = st.empty()
             with st.expander("Advanced"):
                 lr_d = st.number_input("Discriminator learning rate", 1e-6, 1.0,
                                        defaults.lr_d, format="%.5f")
@@ -88,6 +103,12 @@ def new_run_form(expanded: bool):
         except ConfigError as e:
             st.error(str(e))
             labels = None
+        try:
+            length_note.caption(length_caption(make_config(
+                preset, labels=labels, variant=variant, steps=steps, max_seconds=max_seconds,
+                batch_size=int(batch)), summaries))
+        except ConfigError:
+            pass
         lock = access.locked()
         if st.button("Start training", type="primary", icon=":material/play_arrow:",
                      disabled=labels is None or lock["disabled"], help=lock["help"]) \
@@ -107,17 +128,18 @@ def new_run_form(expanded: bool):
 
 def progress_block(summary, rows):
     step, total, state = summary.step, summary.total_steps or 1, summary.state
-    recent = [r for r in rows[-10:] if "elapsed_s" in r]
-    rate = None
-    if len(recent) >= 2 and recent[-1]["elapsed_s"] > recent[0]["elapsed_s"]:
-        rate = (recent[-1]["step"] - recent[0]["step"]) / (recent[-1]["elapsed_s"] -
-                                                            recent[0]["elapsed_s"])
+    rate = speed.recent_rate(rows)
     elapsed = summary.elapsed_s
     if summary.max_seconds:  # a time budget: progress and ETA by the clock
         budget = summary.max_seconds
         eta = max(0.0, budget - elapsed)
         fraction = 1.0 if state == "finished" else min(1.0, elapsed / budget)
-        text = f"{state} · step {step} · {fmt_duration(elapsed)} of {fmt_duration(budget)}"
+        if summary.active or elapsed < budget:
+            text = (f"{state} · step {step} · {fmt_duration(min(elapsed, budget))} of "
+                    f"{fmt_duration(budget)}")
+        else:  # the final evaluation runs after the budget: say so rather than "35s of 30s"
+            text = (f"{state} · step {step} · trained {fmt_duration(budget)}, then the final "
+                    "test")
     else:
         eta = (total - step) / rate if rate else None
         fraction = min(1.0, step / total)
@@ -133,7 +155,11 @@ def progress_block(summary, rows):
     elif state == "interrupted":
         st.warning(f"Interrupted: {plain(summary.message)}")
     elif state == "queued":
-        st.info("Queued: it starts when the runs before it leave room on the CPU cores.")
+        waiting = summary.message if summary.message.startswith("waiting for") else ""
+        if waiting:
+            st.warning(f"Queued, {plain(waiting)}")
+        else:
+            st.info("Queued: it starts when the runs before it leave room on the CPU cores.")
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -197,8 +223,9 @@ def samples_block(run, conditional: bool):
             st.warning(f"The grid of step {choice} cannot be shown: {problem}.")
             return
         st.image(str(path), width=420,
-                 caption=f"Generated digits at step {choice} ({asked}the same 100 latent "
-                         "vectors in every grid)")
+                 caption=f"Generated digits at step {choice} ({asked}every grid starts "
+                         "from the same 100 random seeds of the generator, so each square "
+                         "shows one drawing changing as it learns)")
 
 
 def actions_block(run, state):
@@ -226,6 +253,39 @@ def actions_block(run, state):
             st.rerun()
 
 
+def verdict_block(summary):
+    """A finished run's accuracy beside the supervised baseline's on the same labels, and what
+    to do next."""
+    if summary.test_acc is None:
+        return
+    baselines = [r for r in runs() if r.state == "finished" and r.variant == "supervised"
+                 and r.labels == summary.labels and r.seed == summary.seed
+                 and r.test_acc is not None]
+    if summary.variant == "supervised":
+        text = (f"The baseline reads {fmt_acc(summary.test_acc)} of the test digits right "
+                f"({errors_per_100(summary.test_acc)} mistakes per 100) from its "
+                f"{summary.labels} labels alone.")
+        st.info(text)
+    elif baselines:
+        base = max(baselines, key=lambda r: r.finished_at)
+        better = summary.test_acc > base.test_acc
+        text = (f"This run misreads {errors_per_100(summary.test_acc)} of every 100 test "
+                f"digits; the supervised baseline on the same {summary.labels} labeled images "
+                f"(seed {summary.seed}) {errors_per_100(base.test_acc)}"
+                f" (`{base.id}`, {length_text(run_length(base))}).")
+        (st.success if better else st.warning)(text)
+    else:
+        st.info(f"This run misreads {errors_per_100(summary.test_acc)} of every 100 test digits."
+                f" To see what the unlabeled images bought, train the supervised baseline on "
+                f"the same {summary.labels} labeled images: choose *Supervised* with seed "
+                f"{summary.seed} in **New run** above.")
+    c = st.columns(3)
+    c[0].page_link("pages/3_Draw.py", label="Draw a digit for it to read",
+                   icon=":material/draw:")
+    c[1].page_link("pages/2_Compare.py", label="Compare it with other runs",
+                   icon=":material/compare:")
+
+
 def live_view(run_id):
     run = run_from_id(run_id)
     if run is None:
@@ -243,6 +303,8 @@ def live_view(run_id):
     rows = run.read_metrics()
     progress_block(summary, rows)
     actions_block(run, summary.state)
+    if summary.state == "finished":
+        verdict_block(summary)
     charts_block(run, rows)
     if is_gan_variant(summary.variant):
         samples_block(run, conditional)
@@ -254,7 +316,7 @@ def live_view(run_id):
 
 
 all_runs = runs()
-new_run_form(expanded=not all_runs)
+new_run_form(expanded=not all_runs, summaries=all_runs)
 ids = [r.id for r in all_runs]
 wanted = st.query_params.get("run")
 if wanted and wanted not in ids:
@@ -265,9 +327,10 @@ if not ids:
 else:
     labels = {r.id: run_label(r) for r in all_runs}
     # the URL decides (a run just started or queued, a link, Back); a deleted run's id falls
-    # back to the newest run
+    # back to the newest run the user started here (a sweep's runs come after those)
+    newest = next((r.id for r in all_runs if not r.sweep), ids[0])
     st.session_state["run_pick"] = wanted or (
-        st.session_state.get("run_pick") if st.session_state.get("run_pick") in ids else ids[0])
+        st.session_state.get("run_pick") if st.session_state.get("run_pick") in ids else newest)
     run_id = st.selectbox("Run", ids, key="run_pick", format_func=labels.get,
                           on_change=lambda: st.query_params.update(
                               run=st.session_state["run_pick"]))

@@ -13,17 +13,21 @@ from sgan_core.grids import GridError, read_grid
 from sgan_core.launcher import QueueFull
 from sgan_core.predict import ModelLoadError, model_version
 from sgan_core.rundir import ACTIVE_STATES, RunDir, RunSummary
+from sgan_core.speed import recent_rate
 from sgan_core.tables import accuracy_table
+from sgan_core.variants import VARIANTS
 from sgan_ui import access
 from sgan_ui.charts import X_TITLES, compare_figure, to_json
 from sgan_ui.common import (
     fmt_acc,
+    fmt_duration,
     phone_layout,
     plain,
     readable,
     run_label,
     runs,
     runs_dir,
+    slowdown_now,
     unreadable_note,
 )
 from sgan_ui.live_chart import live_chart
@@ -41,44 +45,86 @@ def demo_view():
         return
     chart, digits = st.columns([2, 1], vertical_alignment="center")
     summaries = [r.summary() for r in runs_now]
-    curves = {f"{s.variant} ({r.id})": r.read_metrics() for r, s in zip(runs_now, summaries)}
-    with chart:  # updates in place: a zoom survives the live refreshes
-        live_chart(to_json(compare_figure(curves, x="elapsed_s")), key="demo_chart")
+    metrics = [r.read_metrics() for r in runs_now]
+    names = [VARIANTS[s.variant].label if s.variant in VARIANTS else str(s.variant)
+             for s in summaries]
+    curves = dict(zip(names, metrics))
+    with chart:  # by step: both sides are compared at equal training; a zoom survives updates
+        live_chart(to_json(compare_figure(curves, x="step", variants={
+            n: s.variant for n, s in zip(names, summaries)})), key="demo_chart")
     gan = demo.gan_run(runs_now)
     grids = gan.sample_files() if gan else []
     if grids:
         step, path = grids[-1]
         try:
             digits.image(read_grid(path), width="stretch",
-                         caption=f"What the GAN's generator draws at step {step}.")
+                         caption=f"What the GAN's generator draws at step {step}: each column "
+                                 "asks it for one digit, 0 to 9 from the left.")
         except GridError as e:
             digits.warning(f"The generated digits cannot be shown: {e}.")
-    sentence = demo_sentence(demo.result(runs_now))
-    if sentence:
-        st.success(sentence)
+    rates = [recent_rate(rows) for rows in metrics]
+    for s, rate in zip(summaries, rates):
+        st.caption(demo_progress_line(s, rate))
+    result = demo.result(runs_now)
+    if result:
+        box = st.success if result["gan"] > result["baseline"] else st.warning
+        box(demo_sentence(result))
     else:
-        progress = ", ".join(f"{s.variant} {s.state} ({s.elapsed_s:.0f} s)" for s in summaries)
-        st.info(f"Demo training: {progress}. The curves update by themselves.")
+        left = demo.seconds_left(summaries, rates)
+        if left is None:
+            st.info("Demo training: measuring this machine's speed… The curves update by "
+                    "themselves.")
+        elif left > demo.TOO_SLOW_S:
+            st.warning(f"This machine is slow or busy right now: the demo needs about "
+                       f"{fmt_duration(left)} more here. The result will be the same as on a "
+                       "fast machine (it trains a fixed number of steps); only the wait is "
+                       "longer. Closing other programs speeds it up.")
+        else:
+            st.info(f"Demo training: about {fmt_duration(left)} to go on this machine, "
+                    "measured while it trains. The curves update by themselves.")
     if not any(s.active for s in summaries) and st.session_state.get("_demo_live"):
         st.session_state["_demo_live"] = False
         st.rerun()  # leave the polling fragment once the demo has ended
 
 
+def demo_progress_line(s: RunSummary, rate: float | None) -> str:
+    name = VARIANTS[s.variant].label if s.variant in VARIANTS else str(s.variant)
+    speed_text = f" · {rate:.1f} steps/s" if rate and s.state == "running" else ""
+    return (f"{name}: {s.state}, step {s.step:,} of {s.total_steps or 0:,} · "
+            f"{fmt_duration(s.elapsed_s)} of training{speed_text}")
+
+
 def demo_section():
     with st.container(border=True):
         st.subheader("Demo: what do unlabeled images buy?")
+        cfgs = demo.configs()
+        summaries = runs()
+        busy = any(r.active for r in summaries)
+        slow = 1.0 if busy else slowdown_now(sum(c.threads for c in cfgs))
+        expected, measured = demo.expected_seconds(summaries, cfgs, slow)
         st.markdown(
             f"One click trains a semi-supervised GAN (`{demo.GAN_VARIANT}`, preset `fast`) and "
             "the supervised-only baseline on **the same 100 labeled images** (0.17% of the "
-            f"training set), side by side on one CPU core each for {demo.SECONDS:g} seconds, "
-            "and overlays their test accuracy. The GAN also learns from the 60,000 training "
-            "images without their labels. (Its generator is not told which digit to draw, as "
-            "on the Train page: in so short a run that would cost the classifier about two "
-            "points.)")
+            f"training set), **{demo.STEPS:,} training steps each**, side by side, and overlays "
+            "their test accuracy. The GAN also learns from the 60,000 training images without "
+            "their labels, and its generator learns to draw each digit on request. Both train "
+            "the same number of steps, so the result is the same on a fast or a slow machine.")
+        where = ("from earlier runs here" if measured else
+                 "from a 2-core laptop's speed; measured here once it starts")
+        if slow > 1.2:
+            where += f", and this machine {slow:.1f} times slower now with what else is running"
+        if busy:
+            where += "; after the runs training now"
+        if expected > demo.TOO_SLOW_S:
+            st.warning(f"On this machine the demo would take about {fmt_duration(expected)} "
+                       f"({where}): too slow for a live demo. Close other programs, or start "
+                       "it well before you show it.")
+        else:
+            st.caption(f"Takes about {fmt_duration(expected)} on this machine ({where}).")
         if st.button("Run the demo", type="primary", icon=":material/play_arrow:",
                      **access.locked()) and access.can_control():
             try:
-                demo.start(runs_dir(), max_queued=access.max_queued())
+                demo.start(runs_dir(), max_queued=access.max_queued(), expected_s=expected)
                 st.rerun()
             except QueueFull as e:
                 st.error(str(e))
@@ -88,21 +134,26 @@ def demo_section():
         st.fragment(run_every=2.0 if live else None)(demo_view)()
 
 
-def curves_section(labels: dict[str, str]):
-    chosen = st.multiselect("Runs", list(labels), default=list(labels)[:4],
-                            format_func=labels.get)
+def curves_section(evaluated: list[RunSummary], labels: dict[str, str]):
+    best = sorted(evaluated, key=lambda r: (r.state != "finished", -r.test_acc))
+    chosen = st.multiselect("Runs", list(labels), default=[r.id for r in best[:4]],
+                            format_func=labels.get, help="The four best runs to begin with.")
     x_axis = st.radio("X axis", list(X_TITLES), horizontal=True, format_func=X_TITLES.get)
     if chosen:
+        variant_of = {r.id: r.variant for r in evaluated}
         curves = {labels[i]: RunDir(runs_dir() / i).read_metrics() for i in chosen}
-        st.plotly_chart(compare_figure(curves, x=x_axis), key="compare_chart")
+        st.plotly_chart(compare_figure(curves, x=x_axis,
+                                       variants={labels[i]: variant_of[i] for i in chosen}),
+                        key="compare_chart")
 
 
 def table_section(evaluated: list[RunSummary]):
     st.subheader("Final test accuracy by label budget and variant")
-    st.caption("Finished runs only, one row per label budget, preset and length: the mean "
-               "over runs (seeds) of each run's final test accuracy (the weight-averaged model "
-               "at its last step, never the best score seen), ± the standard deviation, and n "
-               "runs.")
+    st.caption("Finished runs only, one row per label budget, preset and length: the mean of "
+               "each run's final test accuracy (its model at the last step, never the best "
+               "score seen along the way), ± the standard deviation over the runs, and how "
+               "many runs and seeds that is: runs of one seed differ only by chance in "
+               "timing, not in their labeled images.")
     table = accuracy_table(evaluated)
     st.dataframe([{**row, "length": length_text(row["length"]),
                    **{v: mean_cell(row[v]) for v in table["variants"]}}
@@ -177,7 +228,7 @@ if not evaluated:
     st.info("No run has been evaluated yet. Train one on the Train page or run the demo.")
     st.stop()
 run_labels = {r.id: run_label(r) for r in evaluated}
-curves_section(run_labels)
+curves_section(evaluated, run_labels)
 table_section(evaluated)
 committee_section(listed)
 export_section(evaluated, run_labels)

@@ -195,17 +195,17 @@ def show_prediction(prediction):
     is already mounted when the first stroke arrives."""
     c1, c2 = st.columns([1, 1])
     if prediction is None:
-        c1.metric("Prediction", "–", "nothing drawn", delta_color="off")
+        c1.metric("Prediction", "–")
         c1.info("Draw a digit on the canvas.")
         seen, p = np.zeros((28, 28), np.uint8), np.zeros(10)
     else:
         p, seen = prediction.probabilities, prediction.model_input
-        c1.metric("Prediction", str(prediction.digit), f"{p[prediction.digit]:.1%} confident",
-                  delta_color="off")
+        c1.metric("Prediction", str(prediction.digit))
+        c1.caption(f"{p[prediction.digit]:.0%} sure it is a {prediction.digit}")
         if prediction.real_probability is not None:
-            c1.metric("Looks like a real digit", fmt_acc(prediction.real_probability),
-                      help="The discriminator's probability that this is a real MNIST digit "
-                           "rather than one its generator made.")
+            c1.caption(f"Looks like real handwriting: {prediction.real_probability:.0%}. The "
+                       "GAN's discriminator learned to tell real digits from its generator's "
+                       "drawings; this is how real it finds yours.")
     big = Image.fromarray(seen).resize((196, 196), Image.Resampling.NEAREST)
     c2.image(big, caption="What the model sees: 28×28, centred by centre of mass")
     st.plotly_chart(probabilities_figure(p), key="probs")

@@ -8,9 +8,9 @@ import os
 
 import streamlit as st
 
-from sgan_core import launcher, sweep
+from sgan_core import launcher, speed, sweep
 from sgan_core.config import PRESETS, ConfigError, parse_labels
-from sgan_core.variants import VARIANTS
+from sgan_core.variants import VARIANTS, is_gan_variant
 from sgan_ui import access
 from sgan_ui.charts import sweep_figure, to_json
 from sgan_ui.common import fmt_duration, phone_layout, plain, readable, runs, runs_dir
@@ -36,7 +36,7 @@ def new_sweep_form(expanded: bool):
         variants = c1.multiselect("Variants", list(VARIANTS), default=["stacked", "supervised"])
         seeds = c2.number_input("Seeds per cell", 1, 10, 3, help="Seeds 0, 1, 2, ...")
         preset = c2.selectbox("Preset", list(PRESETS), index=list(PRESETS).index("fast"))
-        minutes = c3.number_input("Minutes per run", 0.5, 120.0, 2.0, step=0.5)
+        minutes = c3.number_input("Minutes per run", 1.0, 120.0, 2.0, step=0.5)
         threads = c3.number_input("CPU threads per run", 1, 64, 1,
                                   help="Runs train side by side, as many as the cores hold "
                                        "at this many threads each.")
@@ -48,10 +48,16 @@ def new_sweep_form(expanded: bool):
             st.error(str(e))
             cfgs = []
         slots = max(1, (os.cpu_count() or 1) // int(threads))
+        if int(threads) > (os.cpu_count() or 1):
+            st.warning(f"{int(threads)} threads per run is more than this machine's "
+                       f"{os.cpu_count()} cores: each run trains alone, and slower than asked.")
         if cfgs:
             waves = -(-len(cfgs) // slots)
+            summaries = runs()
+            wave_s = max(speed.run_seconds(c, speed.rate_for(summaries, c)[0]) for c in cfgs)
             st.caption(f"{len(cfgs)} runs, {slots} at a time on this machine: about "
-                       f"{fmt_duration(waves * minutes * 60)} of training.")
+                       f"{fmt_duration(waves * wave_s)} in all, starting each run included.")
+            short_of_preset(cfgs, summaries)
         lock = access.locked()
         if st.button("Start the sweep", type="primary", icon=":material/play_arrow:",
                      disabled=not cfgs or lock["disabled"], help=lock["help"]) \
@@ -65,21 +71,38 @@ def new_sweep_form(expanded: bool):
             st.rerun()
 
 
+def short_of_preset(cfgs, summaries):
+    """Warn when runs this short stop at under half their preset's steps on this machine."""
+    preset_steps = PRESETS[cfgs[0].preset]["steps"]
+    for cfg in cfgs:
+        rate, measured = speed.rate_for(summaries, cfg)
+        reached = rate * (cfg.max_seconds or 0)
+        if is_gan_variant(cfg.variant) and reached < preset_steps / 2:
+            st.warning(f"Too short to mean much: in {fmt_duration(cfg.max_seconds)} a GAN run "
+                       f"reaches about {reached:,.0f} steps here, under half the "
+                       f"{preset_steps:,} that `{cfg.preset}` was measured at. The curve "
+                       "would say more about the clock than about the labels; choose more "
+                       "minutes.")
+            return
+
+
 def sweep_view(sweep_id: str):
     runs_now = sweep.members(readable(runs()), sweep_id)
     table = sweep.efficiency_table(runs_now)
-    st.caption(f"{len(runs_now)} runs: {state_counts(runs_now)}")
-    line = sweep_reading(sweep.headline(table))
-    if line:
-        st.success(line)
+    st.caption(f"{len(runs_now)} run{'s' if len(runs_now) != 1 else ''}: "
+               f"{state_counts(runs_now)}")
+    headline = sweep.headline(table)
+    if headline:
+        box = st.success if headline["gan"] > headline["baseline"] else st.warning
+        box(sweep_reading(headline))
     live_chart(to_json(sweep_figure(table)), key="sweep_chart")
     st.dataframe([{"labels": r["labels"], "variant": r["variant"],
                    "mean": None if r["mean"] is None else round(100 * r["mean"], 2),
-                   "sd": None if r["sd"] is None else round(100 * r["sd"], 2),
-                   "n": f"{r['n']} of {r['runs']}"} for r in table],
+                   "sd": "–" if r["sd"] is None else f"{100 * r['sd']:.2f}",
+                   "finished": f"{r['n']} of {r['runs']}"} for r in table],
                  hide_index=True, column_config={
                      "mean": st.column_config.NumberColumn("test accuracy", format="%.2f%%"),
-                     "sd": st.column_config.NumberColumn("± sd", format="%.2f")})
+                     "sd": st.column_config.TextColumn("± sd (points)")})
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["run", "labels", "variant", "seed", "state", "test_acc"])

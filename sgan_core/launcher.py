@@ -191,13 +191,22 @@ class Child:
 
 
 def _start_child(run: RunDir, ray_address: str | None) -> Child:
+    """Start a queued run's trainer; a run that cannot be placed as asked says why in its
+    status at once."""
     threads, queued_at = run_threads(run), run.read_status().get("queued_at")
     if ray_address:  # Ray places the task on a node with room; nothing waits here
         from . import ray_runner
         gpus = run.read_config().get("gpus")
-        trainer = ray_runner.RayTrainer(RunDir(run.path.resolve()), threads,
-                                        gpus if isinstance(gpus, int) and gpus > 0 else 0)
+        gpus = gpus if isinstance(gpus, int) and gpus > 0 else 0
+        trainer = ray_runner.RayTrainer(RunDir(run.path.resolve()), threads, gpus)
+        problem = ray_runner.placement_problem(threads, gpus)
+        if problem:
+            run.write_status(message=problem)
     else:
+        cores = os.cpu_count() or 1
+        if threads > cores:
+            run.write_status(message=f"asks for {threads} threads and this machine has "
+                                     f"{cores} cores: it trains alone, slower than asked")
         trainer = start_trainer(run, threads)
     return Child(run, trainer, threads, queued_at)
 

@@ -47,6 +47,21 @@ def _train(run_path: str, threads: int) -> int:
                          preexec_fn=_die_with_parent).wait()
 
 
+def placement_problem(threads: int, gpus: int = 0) -> str | None:
+    """Why no machine of the cluster can ever take a run asking for these (Ray would keep its
+    task pending in silence); None when one can."""
+    nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
+    cpus = max((n.get("CPU", 0) for n in nodes), default=0)
+    most_gpus = max((n.get("GPU", 0) for n in nodes), default=0)
+    if threads > cpus:
+        return (f"waiting for a machine with {threads} CPUs: the largest in the Ray cluster "
+                f"has {cpus:g}. It starts when one joins; or stop it and choose fewer threads.")
+    if gpus > most_gpus:
+        return (f"waiting for a machine with {gpus} GPUs: the Ray cluster's machines have at "
+                f"most {most_gpus:g}. It starts when one joins.")
+    return None
+
+
 class RayTrainer:
     """One run as a Ray task; poll() is None while it trains, then the trainer's exit code."""
 

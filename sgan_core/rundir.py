@@ -176,9 +176,9 @@ class RunDir:
         try:
             cfg = self.load_config()
             labels, variant, preset, seed = cfg.labels, cfg.variant, cfg.preset, cfg.seed
-            steps, max_seconds, sweep = cfg.steps, cfg.max_seconds, cfg.sweep
+            steps, max_seconds, sweep, threads = cfg.steps, cfg.max_seconds, cfg.sweep, cfg.threads
         except UnreadableRun as e:
-            labels = variant = preset = seed = steps = max_seconds = sweep = None
+            labels = variant = preset = seed = steps = max_seconds = sweep = threads = None
             problem = e.reason
         test_acc = status.get("test_acc")
         if test_acc is not None and not _fraction(test_acc):
@@ -191,7 +191,9 @@ class RunDir:
             step=_count(status.get("step")), total_steps=_count(status.get("total_steps")) or steps,
             max_seconds=max_seconds, test_acc=test_acc, elapsed_s=_seconds(status.get("elapsed_s")),
             message=str(status.get("message", ""))[:500], created=_seconds(status.get("created")),
-            has_classifier=self.classifier_path.is_file(), problem=problem, sweep=sweep)
+            has_classifier=self.classifier_path.is_file(), problem=problem, sweep=sweep,
+            threads=threads, host=_text(status.get("host")),
+            finished_at=_seconds(status.get("finished_at")))
 
 
 class UnreadableRun(ValueError):
@@ -200,6 +202,10 @@ class UnreadableRun(ValueError):
     def __init__(self, run: RunDir, reason: str):
         super().__init__(f"run {run.id}: {reason}")
         self.run, self.reason = run, reason
+
+
+def _text(value) -> str | None:
+    return value[:200] if isinstance(value, str) else None
 
 
 def _count(value) -> int:
@@ -234,6 +240,9 @@ class RunSummary:
     has_classifier: bool
     problem: str = ""   # why this run's files cannot be used ("config.json: labels is ...")
     sweep: str | None = None
+    threads: int | None = None   # TensorFlow threads it trains with
+    host: str | None = None      # the machine it last trained on
+    finished_at: float = 0.0     # when it last ended (0: never)
 
     @property
     def active(self) -> bool:

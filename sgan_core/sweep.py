@@ -61,9 +61,8 @@ def efficiency_table(runs: list[RunSummary]) -> list[dict]:
     cells, totals = defaultdict(list), defaultdict(int)
     for r in runs:
         totals[(r.labels, r.variant)] += 1
-        acc = final_accuracy(r)
-        if acc is not None:
-            cells[(r.labels, r.variant)].append(acc)
+        if final_accuracy(r) is not None:
+            cells[(r.labels, r.variant)].append(r)
     return [{"labels": labels, "variant": variant, "runs": totals[(labels, variant)],
              **stats(cells.get((labels, variant), []))}
             for labels, variant in sorted(totals, key=lambda k: (k[0], *variant_order(k[1])))]

@@ -9,10 +9,13 @@ from .rundir import RunSummary
 from .variants import VARIANTS, is_gan_variant
 
 
-def stats(accs: list[float]) -> dict:
-    """mean, sample standard deviation (None for fewer than two runs) and n of accuracies."""
+def stats(runs: list[RunSummary]) -> dict:
+    """Of the runs' final accuracies: mean, sample standard deviation (None for fewer than two
+    runs), n runs, and how many distinct seeds (labeled images) they cover."""
+    accs = [final_accuracy(r) for r in runs]
     return {"mean": statistics.fmean(accs) if accs else None,
-            "sd": statistics.stdev(accs) if len(accs) > 1 else None, "n": len(accs)}
+            "sd": statistics.stdev(accs) if len(accs) > 1 else None, "n": len(accs),
+            "seeds": len({r.seed for r in runs})}
 
 
 def run_length(r: RunSummary) -> tuple[str, float]:
@@ -40,16 +43,15 @@ def accuracy_table(summaries: list[RunSummary]) -> dict:
     are never averaged together."""
     cells = defaultdict(list)
     for r in summaries:
-        acc = final_accuracy(r)
-        if (acc is not None and isinstance(r.labels, int) and r.variant in VARIANTS
+        if (final_accuracy(r) is not None and isinstance(r.labels, int) and r.variant in VARIANTS
                 and isinstance(r.preset, str)):
-            cells[(r.labels, r.preset, run_length(r), r.variant)].append(acc)
+            cells[(r.labels, r.preset, run_length(r), r.variant)].append(r)
     variants = sorted({k[3] for k in cells}, key=variant_order)
     rows = []
     for labels, preset, length in sorted({k[:3] for k in cells}):
         row = {"labels": labels, "preset": preset, "length": length}
         for v in variants:
-            accs = cells.get((labels, preset, length, v))
-            row[v] = stats(accs) if accs else None
+            runs = cells.get((labels, preset, length, v))
+            row[v] = stats(runs) if runs else None
         rows.append(row)
     return {"rows": rows, "variants": variants}

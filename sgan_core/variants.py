@@ -64,10 +64,11 @@ class Variant:
 
 
 VARIANTS: dict[str, Variant] = {v.name: v for v in (
-    Variant("stacked", "10 class logits; real/fake from their logsumexp (Salimans et al. 2016)."),
-    Variant("shared", "One feature trunk, a sigmoid real/fake head and a softmax class head.",
+    Variant("stacked", "Scores each of the 10 digits; an image that scores high on any digit "
+            "counts as real (Salimans et al. 2016)."),
+    Variant("shared", "One network with two outputs: which digit, and real or generated.",
             extra_logit="real"),
-    Variant("multi", "One softmax over 11 classes: the 10 digits plus 'fake' (Odena 2016).",
+    Variant("multi", "Eleven classes: the 10 digits plus 'generated' (Odena 2016).",
             extra_logit="fake"),
     Variant("selftrain", "The GAN's recipe with the real/fake game switched off: the classifier "
             "learns from the labels and its own confident readings of unlabeled images.",

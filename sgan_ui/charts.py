@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 
 import numpy as np
 import plotly.graph_objects as go
@@ -24,6 +25,10 @@ LOSS_SERIES = {
 PERCENT = ".2~%"
 X_TITLES = {"step": "step", "elapsed_s": "training seconds"}
 MAX_POINTS = 1000  # per curve: longer runs are thinned evenly (the last row always kept)
+# One colour per variant in every chart, so "stacked" is the same orange on Compare and Sweep.
+VARIANT_COLORS = {"stacked": "#e4572e", "shared": "#b58900", "multi": "#8e44ad",
+                  "selftrain": "#2e86ab", "supervised": "#5b6770"}
+OTHER_COLOR = "#999999"
 
 
 @functools.cache
@@ -40,12 +45,15 @@ def _template() -> dict:
 def _layout(title: str, x: str, y_format: str | None = None, height: int = 340) -> dict:
     # uirevision: a zoom, pan or hidden legend entry survives live updates of the data, and
     # resets only when the x axis changes
-    return {"template": _template(), "title": {"text": title},
-            "xaxis": {"title": {"text": X_TITLES[x]}},
-            "yaxis": {"tickformat": y_format} if y_format else {},
-            "uirevision": x, "margin": dict(l=10, r=10, t=40, b=10), "height": height,
+    # the title sits left and low enough to clear the toolbar, which a phone's narrow chart
+    # puts over it; the legend goes below the plot, where plotly grows the margin to fit it
+    return {"template": _template(), "title": {"text": title, "x": 0, "xanchor": "left",
+                                               "y": 0.97, "yanchor": "top"},
+            "xaxis": {"title": {"text": X_TITLES[x]}, "automargin": True},
+            "yaxis": ({"tickformat": y_format} if y_format else {}) | {"automargin": True},
+            "uirevision": x, "margin": dict(l=10, r=10, t=70, b=10), "height": height,
             "hovermode": "x unified",
-            "legend": dict(orientation="h", yanchor="top", y=-0.22, x=0)}
+            "legend": dict(orientation="h", yanchor="top", y=-0.2, x=0, yref="paper")}
 
 
 def to_json(spec: dict) -> str:
@@ -106,8 +114,8 @@ def accuracy_figure(rows, smoothing: float = 0.0, x: str = "step") -> dict:
     traces = []
     xs, ys = _series(rows, "train_acc", x)
     if len(ys):
-        traces.append(_line(xs, smooth(ys, smoothing), "labeled batch (noisy, augmented)",
-                            ".2%"))
+        traces.append(_line(xs, smooth(ys, smoothing),
+                            "labeled images in training (shifted, rotated copies)", ".2%"))
     xs, ys = _series(rows, "test_acc_subset", x)
     if len(ys):
         traces.append(_line(xs, ys, "test subset (first 1,000 images, live)", ".2%"))
@@ -119,10 +127,16 @@ def accuracy_figure(rows, smoothing: float = 0.0, x: str = "step") -> dict:
     return {"data": traces, "layout": layout}
 
 
-def compare_figure(curves: dict[str, list[dict]], x: str = "step") -> dict:
-    """Test-accuracy curves of several runs; curves maps a label to its metric rows."""
-    traces = [_line(*_series(rows, "test_acc", x), label, ".2%", markers=True)
-              for label, rows in curves.items()]
+def compare_figure(curves: dict[str, list[dict]], x: str = "step",
+                   variants: dict[str, str] | None = None) -> dict:
+    """Test-accuracy curves of several runs; curves maps a label to its metric rows, variants
+    (optional) a label to its run's variant, which sets its colour."""
+    traces = []
+    for label, rows in curves.items():
+        trace = _line(*_series(rows, "test_acc", x), label, ".2%", markers=True)
+        if variants and label in variants:
+            trace["line"] = {"color": VARIANT_COLORS.get(variants[label], OTHER_COLOR)}
+        traces.append(trace)
     return {"data": traces, "layout": _layout("Test accuracy", x, PERCENT, height=420)}
 
 
@@ -142,13 +156,12 @@ def sweep_figure(table: list[dict]) -> dict:
     """The label-efficiency curve of a sweep (sweep.efficiency_table rows): final test accuracy
     against the label budget (log axis), one line per variant with a band of ± one standard
     deviation over seeds, n in the hover text."""
-    colors = _template()["layout"]["colorway"]
     traces = []
-    for i, variant in enumerate(dict.fromkeys(r["variant"] for r in table)):
+    for variant in dict.fromkeys(r["variant"] for r in table):
         rows = [r for r in table if r["variant"] == variant and r["mean"] is not None]
         if not rows:
             continue
-        color, xs = colors[i % len(colors)], [r["labels"] for r in rows]
+        color, xs = VARIANT_COLORS.get(variant, OTHER_COLOR), [r["labels"] for r in rows]
         spread = [r["sd"] or 0.0 for r in rows]
         band = dict(type="scatter", x=xs + xs[::-1], showlegend=False, hoverinfo="skip",
                     y=[r["mean"] + s for r, s in zip(rows, spread)] +
@@ -162,6 +175,19 @@ def sweep_figure(table: list[dict]) -> dict:
                            hovertemplate="%{x} labels: %{y:.2%} ± %{customdata[1]:.2%} "
                                          "(n=%{customdata[0]})"))
     layout = _layout("Final test accuracy by label budget", "step", PERCENT, height=420)
-    layout["xaxis"] = {"title": {"text": "labeled images (log scale)"}, "type": "log"}
+    budgets = sorted({r["labels"] for r in table})
+    # ticks at the budgets themselves: log axes otherwise label "2 3 ... 9 10 2 3"
+    layout["xaxis"] = {"title": {"text": "labeled images (log scale)"}, "type": "log",
+                       "tickvals": budgets, "ticktext": [f"{b:,}" for b in budgets],
+                       "automargin": True}
+    done = [r for r in table if r["mean"] is not None]
+    if done:  # the range the runs need (one point otherwise spans 0 to 150%)
+        low = min(r["mean"] - (r["sd"] or 0) for r in done)
+        high = max(r["mean"] + (r["sd"] or 0) for r in done)
+        pad = max(0.01, (high - low) * 0.15)
+        layout["yaxis"]["range"] = [max(0.0, low - pad), min(1.005, high + pad)]
+        if len(budgets) == 1:
+            layout["xaxis"]["range"] = [math.log10(budgets[0]) - 0.5,
+                                        math.log10(budgets[0]) + 0.5]
     layout["hovermode"] = "closest"
     return {"data": traces, "layout": layout}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from sgan_core import PROJECT_ROOT
+from sgan_core import PROJECT_ROOT, speed
 from sgan_core.rundir import NoSuchRun, RunDir, RunSummary, list_runs, resolve_run
 from sgan_core.values import finite_or_none
 
@@ -64,6 +64,12 @@ def server_path(path: str) -> str:
     return (f"/{base}" if base else "") + "/" + path.lstrip("/")
 
 
+@st.cache_data(ttl=30, show_spinner=False)
+def slowdown_now(processes: int) -> float:
+    """speed.slowdown, measured at most every 30 s for every viewer together."""
+    return speed.slowdown(processes)
+
+
 def as_number(value) -> float:
     """A number read from a run's files, or 0.0 when it is missing or not a number."""
     return finite_or_none(value) or 0.0
@@ -91,12 +97,13 @@ def run_label(r: RunSummary) -> str:
 
 
 def runs_table_rows(summaries: list[RunSummary]) -> list[dict]:
-    return [{"run": r.id, "labels": r.labels, "variant": r.variant, "preset": r.preset,
-             "state": r.state if r.usable else f"unreadable: {r.problem}",
+    # what a phone shows without scrolling sideways comes first: state and accuracy
+    return [{"state": r.state if r.usable else f"unreadable: {r.problem}",
+             "test acc": None if r.test_acc is None else round(100 * r.test_acc, 2),
+             "labels": r.labels, "variant": r.variant, "preset": r.preset,
              "step": (f"{r.step} ({fmt_duration(r.max_seconds)} budget)" if r.max_seconds
                       else f"{r.step}/{r.total_steps}"),
-             "test acc": None if r.test_acc is None else round(100 * r.test_acc, 2),
-             "elapsed": fmt_duration(r.elapsed_s)} for r in summaries]
+             "elapsed": fmt_duration(r.elapsed_s), "run": r.id} for r in summaries]
 
 
 def runs_table(summaries: list[RunSummary]) -> None:

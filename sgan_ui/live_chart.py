@@ -6,7 +6,8 @@ This component mounts once per key and hands each new figure to `Plotly.react`, 
 zoom, pan and hidden legend entries for as long as the figure's `layout.uirevision` stays.
 
 plotly.js is the copy inside the installed plotly package, which Streamlit serves as the static
-file of a declared (never rendered) v1 component: nothing is fetched from the internet.
+file of a declared (never rendered) v1 component: nothing is fetched from the internet, and its
+toolbar's upload button ("Share chart", to Plotly Cloud) is removed.
 """
 from __future__ import annotations
 
@@ -41,7 +42,11 @@ export default async function ({ data, parentElement }) {
   el.dataset.spec = data.figure;
   const fig = JSON.parse(data.figure);
   await Plotly.react(el, fig.data, fig.layout, {
-    displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"],
+    // plotly.js 3 adds a "Share chart" button that uploads the chart to Plotly Cloud: runs stay
+    // on this machine, so it (and every link to plotly.com) is off
+    displaylogo: false, responsive: true, showSendToCloud: false, showEditInChartStudio: false,
+    showLink: false, plotlyServerURL: "",
+    modeBarButtonsToRemove: ["lasso2d", "select2d", "sendChartToCloud"],
   });
 }
 """

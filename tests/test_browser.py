@@ -88,7 +88,11 @@ def test_home_page_shows_the_sgan_diagram(server, page, tmp_path):
 
 
 def test_sidebar_navigation_reaches_every_page(server, page, tmp_path):
-    page.goto(server(tmp_path / "runs"))
+    """Every page, and not one request to any host but the dashboard's own."""
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    url = server(tmp_path / "runs")
+    page.goto(url)
     page.get_by_role("heading", name="SGAN Lab").wait_for()
     nav = page.locator('[data-testid="stSidebarNav"] a')
     assert nav.count() == len(PAGES)
@@ -98,6 +102,8 @@ def test_sidebar_navigation_reaches_every_page(server, page, tmp_path):
         page.get_by_role("heading", name=HEADINGS[entry.path]).wait_for()
         assert urlparse(page.url).path == f"/{entry.url_path}"
         assert page.locator('[data-testid="stException"]').count() == 0
+    page.wait_for_timeout(1000)  # late requests (fonts, components) are counted too
+    assert len(requests) > 10 and not local_only(requests, url), local_only(requests, url)
 
 
 def test_train_page_live_run_survives_reload(server, page, tmp_path):
@@ -105,10 +111,7 @@ def test_train_page_live_run_survives_reload(server, page, tmp_path):
     url = server(runs_dir)
     page.goto(f"{url}/Train")
     page.get_by_text("No runs yet").wait_for()
-    steps = page.get_by_role("spinbutton", name="Steps")
-    steps.fill("1500")
-    steps.press("Enter")
-    page.get_by_role("button", name="Start training").click()
+    start_from_form(page, 1500)
 
     page.get_by_text(re.compile(r"running · step \d+")).first.wait_for(timeout=120000)
     first = progress_step(page)
@@ -183,6 +186,8 @@ def start_first_run(page, url: str, steps: int) -> str:
 def start_from_form(page, steps: int, open_form: bool = False):
     if open_form:  # the form starts open only while there is no run
         page.get_by_text("New run").first.click()
+    # `fast` is offered by the clock (two minutes); these runs are told their steps
+    page.locator("label").filter(has_text=re.compile(r"^steps$")).first.click()
     field = page.get_by_role("spinbutton", name="Steps")
     field.wait_for()
     field.fill(str(steps))
@@ -200,9 +205,24 @@ def plot_js(expr: str) -> str:
     return f"(p => !!p && !!p._fullData && p._fullData.length > 0 && ({expr}))({PLOT})"
 
 
+def local_only(requests: list[str], url: str) -> list[str]:
+    """The requests that left this server (nothing may: the dashboard works offline)."""
+    own = urlparse(url).netloc
+    return [r for r in requests
+            if not r.startswith(("data:", "blob:")) and urlparse(r).netloc != own]
+
+
 def test_chart_zoom_survives_live_refreshes(server, page, tmp_path):
-    start_first_run(page, server(tmp_path / "runs"), 5000)
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    url = server(tmp_path / "runs")
+    start_first_run(page, url, 5000)
     page.wait_for_function(plot_js("p._fullData[0].x.length > 5"), timeout=120000)
+    # plotly.js 3's toolbar button that uploads the chart to Plotly Cloud is not there
+    page.locator(".js-plotly-plot").nth(1).hover()
+    page.locator(".js-plotly-plot .modebar-btn").first.wait_for(state="attached")
+    assert page.locator('.modebar-btn[data-title^="Share chart"]').count() == 0
+    assert page.locator('.js-plotly-plot a[href*="plotly.com"]').count() == 0
     # a box zoom with the mouse over the middle of the accuracy chart's plot area
     box = page.locator(".js-plotly-plot").nth(1).locator(".nsewdrag").first.bounding_box()
     x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3
@@ -218,6 +238,7 @@ def test_chart_zoom_survives_live_refreshes(server, page, tmp_path):
     assert page.evaluate(f"({PLOT})._fullLayout.xaxis.range") == zoomed
     assert page.evaluate(f"({PLOT})._fullLayout.xaxis.autorange") is False
     page.get_by_role("button", name="Stop").click()
+    assert requests and not local_only(requests, url), local_only(requests, url)
 
 
 def test_queued_run_is_shown_to_its_starter_and_delete_forgets_it(server, page, tmp_path):
@@ -293,3 +314,31 @@ def test_a_page_under_a_foreign_host_name_is_refused(server, tmp_path):
             pg.get_by_role("button", name="Start training").wait_for(state="attached")
         finally:
             browser.close()
+
+
+def test_compare_shows_the_demo_by_steps_with_its_verdict(server, page, tmp_path,
+                                                          finished_runs_dir):
+    """A finished demo (two 30-step runs on the same 20 labels): curves by step, each side's
+    steps, the generated digits, and the verdict in a box whose colour follows the result."""
+    import shutil
+
+    from sgan_core import demo
+    from sgan_core.rundir import RunDir, atomic_write_json
+    runs_dir = tmp_path / "runs"
+    shutil.copytree(finished_runs_dir, runs_dir)
+    ids = sorted(p.name for p in runs_dir.iterdir() if p.is_dir())
+    atomic_write_json(runs_dir / demo.STATE_FILE, {"runs": ids})
+    accs = {RunDir(runs_dir / i).read_config()["variant"]: RunDir(runs_dir / i).read_status()
+            ["test_acc"] for i in ids}
+    page.goto(f"{server(runs_dir)}/Compare")
+    verdict = page.get_by_text(re.compile("Taught with the same 20 labeled digits"))
+    verdict.wait_for()
+    assert "for 30 training steps each" in verdict.inner_text()
+    box = "stAlertContentSuccess" if accs["stacked"] > accs["supervised"] else \
+        "stAlertContentWarning"
+    assert page.locator(f'[data-testid="{box}"]').filter(has_text="Taught with").count() == 1
+    page.get_by_text(re.compile(r"Stacked: finished, step 30 of 30")).wait_for()
+    page.get_by_text(re.compile(r"Supervised: finished, step 30 of 30")).wait_for()
+    page.get_by_text(re.compile("each column asks it for one digit")).wait_for()
+    page.wait_for_function("[...document.querySelectorAll('.js-plotly-plot')].some(p => "
+                           "p._fullLayout && p._fullLayout.xaxis.title.text === 'step')")

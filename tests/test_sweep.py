@@ -42,8 +42,8 @@ def test_efficiency_table_and_its_reading():
     assert table[0]["mean"] == pytest.approx(0.85) and table[0]["sd"] == pytest.approx(0.0707, 1e-3)
     assert table[1]["sd"] is None
     assert sweep_reading(sweep.headline(table)) == (
-        "With 20 labels the semi-supervised GAN (stacked) misreads 15 of every 100 test digits, "
-        "the supervised baseline 30.")
+        "With 20 labels the semi-supervised GAN (stacked) misreads 15.0 of every 100 test "
+        "digits, the supervised baseline 30.0.")
     text = markdown_table(table)
     assert "| 20 | stacked | 85.00 ± 7.07% | 2/2 |" in text
     assert "| 20 | supervised | 70.00% | 1/2 |" in text
@@ -95,7 +95,8 @@ def test_sweep_page_draws_the_curve_of_a_sweep(runs_dir, monkeypatch):
     at = run_page("pages/4_Sweep.py", runs_dir, monkeypatch)
     assert not at.exception, at.exception
     assert next(s for s in at.selectbox if s.label == "Sweep").value == "sweep-x"
-    assert at.success[0].value == ("With 20 labels the semi-supervised GAN (stacked) misreads 15 "
-                                   "of every 100 test digits, the supervised baseline 24.")
+    assert at.success[0].value == ("With 20 labels the semi-supervised GAN (stacked) misreads "
+                                   "15.0 of every 100 test digits, the supervised baseline "
+                                   "24.0.")
     table = at.dataframe[0].value
     assert list(table["mean"]) == [85.0, 76.0, 96.0, 94.0]

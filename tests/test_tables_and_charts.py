@@ -14,8 +14,8 @@ from sgan_ui.words import demo_sentence, errors_per_100, length_text, mean_cell
 
 
 def summary(variant="stacked", labels=100, acc=0.97, state="finished", seconds=120.0,
-            steps=100000, preset="fast", run_id="r"):
-    return RunSummary(id=run_id, labels=labels, variant=variant, preset=preset, seed=0,
+            steps=100000, preset="fast", run_id="r", seed=0):
+    return RunSummary(id=run_id, labels=labels, variant=variant, preset=preset, seed=seed,
                       state=state, step=10, total_steps=steps, max_seconds=seconds,
                       test_acc=acc, elapsed_s=1.0, message="", created=0.0,
                       has_classifier=True)
@@ -23,7 +23,7 @@ def summary(variant="stacked", labels=100, acc=0.97, state="finished", seconds=1
 
 def test_table_never_averages_runs_of_different_lengths():
     table = accuracy_table([
-        summary(acc=0.97), summary(acc=0.96), summary(acc=0.99, seconds=3600.0),
+        summary(acc=0.97), summary(acc=0.96, seed=1), summary(acc=0.99, seconds=3600.0),
         summary(acc=0.93, variant="supervised"),
         summary(acc=0.50, state="stopped"),            # not finished: left out
         summary(acc=0.90, labels="abc"),               # damaged config: left out
@@ -33,12 +33,14 @@ def test_table_never_averages_runs_of_different_lengths():
     rows = {(r["labels"], length_text(r["length"])): r for r in table["rows"]}
     assert set(rows) == {(100, "120 s"), (100, "3600 s")}
     assert rows[(100, "120 s")]["stacked"]["mean"] == pytest.approx(0.965)
-    assert mean_cell(rows[(100, "120 s")]["stacked"]) == "96.50 ± 0.71% (n=2)"
-    assert mean_cell(rows[(100, "120 s")]["supervised"]) == "93.00% (n=1)"
-    assert mean_cell(rows[(100, "3600 s")]["stacked"]) == "99.00% (n=1)"
+    assert mean_cell(rows[(100, "120 s")]["stacked"]) == "96.50 ± 0.71% (2 seeds)"
+    assert mean_cell(rows[(100, "120 s")]["supervised"]) == "93.00% (1 seed)"
+    assert mean_cell(rows[(100, "3600 s")]["stacked"]) == "99.00% (1 seed)"
     assert rows[(100, "3600 s")]["supervised"] is None and mean_cell(None) == ""
     steps = accuracy_table([summary(seconds=None, steps=1100)])["rows"][0]["length"]
     assert length_text(steps) == "1100 steps"
+    same_seed = accuracy_table([summary(acc=0.97), summary(acc=0.96)])["rows"][0]["stacked"]
+    assert mean_cell(same_seed) == "96.50 ± 0.71% (2 runs, 1 seed)"  # not a spread over seeds
 
 
 def make_demo_run(runs_dir, run_id, variant, acc, state="finished"):
@@ -92,8 +94,8 @@ def test_charts_keep_the_viewers_zoom_and_thin_long_runs():
     assert fig.layout.xaxis.title.text == "training seconds"
     assert fig.layout.yaxis.tickformat == charts.PERCENT and fig.layout.template.layout.plot_bgcolor
     names = [t.name for t in fig.data]
-    assert names == ["labeled batch (noisy, augmented)", "test subset (first 1,000 images, live)",
-                     "test set (all 10,000 images)"]
+    assert names == ["labeled images in training (shifted, rotated copies)",
+                     "test subset (first 1,000 images, live)", "test set (all 10,000 images)"]
     batch = fig.data[0]
     assert len(batch.x) <= charts.MAX_POINTS and batch.x[-1] == 0.5 * 4999  # last row kept
     assert len(fig.data[2].x) == 250                 # every full evaluation is drawn

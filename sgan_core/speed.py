@@ -1,0 +1,99 @@
+"""How long runs take on this machine, from how fast the runs it trained went: a new run's time
+before it starts, and its time left while it trains.
+
+A step's cost depends on the preset, the variant (the supervised baseline's step is a fraction
+of a GAN's) and the threads, so a run is compared only with finished runs of the same three on
+the same host. Until there is one, the reference machine's rates stand in, and the caller is
+told so. What else is running now matters as much: slowdown() measures it, as the share of a
+core that processes like the trainers would get at this moment.
+"""
+from __future__ import annotations
+
+import platform
+import statistics
+import subprocess
+import sys
+
+from .config import RunConfig
+from .rundir import RunSummary
+
+STARTUP_S = 15.0  # from queueing a run to its first step (benchmarks/cluster.py measured 14.0 s)
+# Steps a second of the reference machine (2 cores, AMD EPYC, 2026-12-03), with a full test
+# evaluation every eval_every steps included; one-thread rates with two runs side by side.
+REFERENCE_RATES = {
+    ("fast", "stacked", 2): 9.0, ("fast", "stacked", 1): 5.0,
+    ("fast", "selftrain", 2): 15.0, ("fast", "selftrain", 1): 8.5,
+    ("fast", "supervised", 2): 40.0, ("fast", "supervised", 1): 25.0,
+    ("best", "stacked", 2): 9.2,
+}
+GAN_RATE_DEFAULT = 5.0  # a GAN preset or thread count with no reference: a cautious guess
+
+
+def measured_rate(summaries: list[RunSummary], preset: str, variant: str, threads: int,
+                  host: str | None = None) -> float | None:
+    """Steps a second of the fastest of the last five runs like this one that ran to their end
+    here (training time only: evaluations included, start-up not): what this machine does when
+    nothing else slows it (slowdown() says how much is slowing it now); None when there are
+    none."""
+    host = host or platform.node()
+    like = [r for r in summaries
+            if r.usable and r.state in ("finished", "stopped") and r.preset == preset
+            and r.variant == variant and r.threads == threads and r.host == host
+            and r.step >= 50 and r.elapsed_s >= 5.0]
+    like.sort(key=lambda r: r.finished_at)
+    rates = [r.step / r.elapsed_s for r in like[-5:]]
+    return max(rates) if rates else None
+
+
+def rate_for(summaries: list[RunSummary], cfg: RunConfig) -> tuple[float, bool]:
+    """(steps a second on this machine when idle, measured here?) for a run of cfg."""
+    rate = measured_rate(summaries, cfg.preset, cfg.variant, cfg.threads)
+    if rate is not None:
+        return rate, True
+    reference = REFERENCE_RATES.get((cfg.preset, cfg.variant, cfg.threads))
+    return reference or GAN_RATE_DEFAULT, False
+
+
+def run_seconds(cfg: RunConfig, rate: float) -> float:
+    """Wall time of a run from its queueing to its end, at `rate` steps a second."""
+    training = cfg.steps / rate
+    if cfg.max_seconds:
+        training = min(training, cfg.max_seconds)
+    return STARTUP_S + training
+
+
+_PROBE = """
+import os, time
+os.nice({nice})
+wall0, cpu0 = time.perf_counter(), time.process_time()
+while time.perf_counter() - wall0 < {seconds}:
+    sum(range(2000))
+print((time.process_time() - cpu0) / (time.perf_counter() - wall0))
+"""
+
+
+def slowdown(processes: int, seconds: float = 0.5, nice: int = 10) -> float:
+    """How many times slower than on an idle machine `processes` busy processes at the
+    trainers' priority run right now (>= 1): as many spin for `seconds` side by side, and each
+    reports the share of a core it got."""
+    code = _PROBE.format(nice=nice, seconds=seconds)
+    probes = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                               stdin=subprocess.DEVNULL) for _ in range(max(1, processes))]
+    shares = []
+    for p in probes:
+        out, _ = p.communicate(timeout=30 + 10 * seconds)
+        try:
+            shares.append(float(out.strip()))
+        except ValueError:
+            continue
+    share = statistics.fmean(shares) if shares else 1.0
+    return max(1.0, 1.0 / max(share, 0.02))
+
+
+def recent_rate(rows) -> float | None:
+    """Steps a second over the last ten metrics rows of a training run (None before two)."""
+    recent = [r for r in rows[-10:] if "elapsed_s" in r and "step" in r]
+    if len(recent) < 2 or recent[-1]["elapsed_s"] <= recent[0]["elapsed_s"]:
+        return None
+    return ((recent[-1]["step"] - recent[0]["step"]) /
+            (recent[-1]["elapsed_s"] - recent[0]["elapsed_s"]))

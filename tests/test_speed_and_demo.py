@@ -1,0 +1,113 @@
+"""How long runs take here (speed.py) and the demo's plan and verdict: by steps, so the same on
+any machine; only its time depends on the machine."""
+import os
+import platform
+
+import pytest
+
+from sgan_core import demo, speed
+from sgan_core.config import make_config
+from sgan_core.rundir import RunSummary
+from sgan_ui import charts
+from sgan_ui.words import demo_sentence
+
+
+def ran(variant="stacked", steps=1000, seconds=100.0, threads=2, preset="fast", state="finished",
+        host=None, finished_at=1.0):
+    return RunSummary(id=f"{variant}-{finished_at}", labels=100, variant=variant, preset=preset,
+                      seed=0, state=state, step=steps, total_steps=steps, max_seconds=None,
+                      test_acc=0.9, elapsed_s=seconds, message="", created=0.0,
+                      has_classifier=True, threads=threads, host=host or platform.node(),
+                      finished_at=finished_at)
+
+
+def test_a_run_is_timed_by_runs_like_it_on_this_machine():
+    cfg = make_config("fast", steps=600, threads=2)
+    others = [ran(steps=1000, seconds=100.0, finished_at=1), ran(steps=1000, seconds=200.0,
+                                                                 finished_at=2),
+              ran(variant="supervised", steps=1000, seconds=10.0),  # another variant
+              ran(threads=1, steps=1000, seconds=10.0),              # other threads
+              ran(host="elsewhere", steps=1000, seconds=10.0),       # another machine
+              ran(state="running", steps=1000, seconds=10.0)]        # not over yet
+    rate, measured = speed.rate_for(others, cfg)
+    assert measured and rate == pytest.approx(10.0)  # the faster of 10 and 5 steps a second
+    assert speed.run_seconds(cfg, rate) == pytest.approx(speed.STARTUP_S + 60.0)
+    rate, measured = speed.rate_for([], cfg)
+    assert not measured and rate == speed.REFERENCE_RATES[("fast", "stacked", 2)]
+    clock = make_config("fast", max_seconds=120.0)
+    assert speed.run_seconds(clock, 10.0) == pytest.approx(speed.STARTUP_S + 120.0)
+
+
+def test_slowdown_measures_what_else_is_running():
+    """With a busy program per core at the usual priority, the trainers (nice 10) would get a
+    small share of a core: several times slower than without them."""
+    import subprocess
+    import sys
+    alone = speed.slowdown(1, seconds=0.3)
+    hogs = [subprocess.Popen([sys.executable, "-c", "import time\n"
+                              "t = time.time()\nwhile time.time() - t < 5: pass"])
+            for _ in range(os.cpu_count() or 1)]
+    try:
+        busy = speed.slowdown(1, seconds=0.5)
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+    assert alone >= 1.0 and busy > 2 * alone, (alone, busy)
+
+
+def test_recent_rate_reads_the_last_rows():
+    rows = [{"step": 5 * i, "elapsed_s": 0.5 * i} for i in range(30)]
+    assert speed.recent_rate(rows) == pytest.approx(10.0)
+    assert speed.recent_rate(rows[:1]) is None
+
+
+def test_the_demo_gives_both_sides_the_same_steps_and_says_how_long_here(monkeypatch):
+    gan, base = demo.configs(seed=3)
+    assert (gan.variant, base.variant) == (demo.GAN_VARIANT, demo.BASELINE)
+    assert gan.steps == base.steps == demo.STEPS and gan.max_seconds is None  # not the clock
+    assert gan.labels == base.labels == demo.LABELS and gan.seed == base.seed == 3
+    assert gan.conditional  # its grid asks for each digit, so a stakeholder sees digits
+    slow = [ran(steps=1000, seconds=1000.0, threads=1, finished_at=1),
+            ran(variant="supervised", steps=1000, seconds=100.0, threads=1)]
+    monkeypatch.setattr("os.cpu_count", lambda: 2)  # side by side: the slower side decides
+    expected, measured = demo.expected_seconds(slow, [gan, base])
+    assert measured and expected == pytest.approx(speed.STARTUP_S + demo.STEPS / 1.0)
+    monkeypatch.setattr("os.cpu_count", lambda: 1)  # one after the other: both count
+    expected, _ = demo.expected_seconds(slow, [gan, base])
+    assert expected == pytest.approx(2 * speed.STARTUP_S + demo.STEPS / 1.0 + demo.STEPS / 10.0)
+    queued = [ran(state="queued", threads=1), ran(variant="supervised")]
+    assert demo.seconds_left(queued, [None, None]) is None  # no speed measured yet
+    running = [RunSummary(**{**ran(threads=1).__dict__, "state": "running", "step": 100,
+                             "total_steps": 600}), ran(variant="supervised")]
+    assert demo.seconds_left(running, [5.0, None]) == pytest.approx(100.0)
+
+
+def test_the_verdict_names_the_steps_and_its_tone_follows_the_result():
+    text = demo_sentence({"labels": 100, "steps": 600, "seconds": 0, "gan": 0.965,
+                          "baseline": 0.934})
+    assert text.startswith("Taught with the same 100 labeled digits (0.17% of the training set) "
+                           "for 600 training steps each")
+    assert "misreads 3.5 of every 100 test digits, the supervised baseline 6.6" in text
+    worse = demo_sentence({"labels": 100, "steps": 600, "seconds": 0, "gan": 0.69,
+                           "baseline": 0.94})
+    assert "misreads 31.0 of every 100" in worse and "baseline 6.0" in worse  # one format
+    assert worse.endswith("in this run the unlabeled images did not help.")
+
+
+def test_a_one_point_sweep_draws_a_readable_chart():
+    fig = charts.sweep_figure([{"labels": 100, "variant": "stacked", "runs": 1, "n": 1,
+                                "mean": 0.95, "sd": None, "seeds": 1}])
+    low, high = fig["layout"]["yaxis"]["range"]
+    assert 0.85 < low < 0.95 < high <= 1.005  # not 0 to 150%
+    assert fig["layout"]["xaxis"]["tickvals"] == [100]  # not "2 3 ... 9 10 2 3"
+    colors = {t["line"]["color"] for t in fig["data"] if t.get("name") == "stacked"}
+    assert colors == {charts.VARIANT_COLORS["stacked"]}
+
+
+def test_each_variant_keeps_its_colour_between_charts():
+    fig = charts.compare_figure({"a": [{"step": 1, "test_acc": 0.5}],
+                                 "b": [{"step": 1, "test_acc": 0.6}]},
+                                variants={"a": "supervised", "b": "stacked"})
+    assert [t["line"]["color"] for t in fig["data"]] == [charts.VARIANT_COLORS["supervised"],
+                                                          charts.VARIANT_COLORS["stacked"]]
