@@ -8,7 +8,7 @@ steps/s and peak memory, as means over seeds.
 
     python -m benchmarks.bench --presets fast --variants stacked,shared,multi,supervised \
         --labels 100 --seeds 0,1,2 --seconds 120
-    python -m benchmarks.bench --speed-only      # seed preset vs ../shared/reference loop
+    python -m benchmarks.bench --speed-only      # tutorial preset vs ../shared/reference loop
 
 The README's table by label budget (what each part adds: the game off is the `selftrain`
 variant, self-training off is `--set pseudo_weight=0`):

@@ -28,7 +28,7 @@ from sgan_ui.common import (
 )
 from sgan_ui.live_chart import live_chart
 from sgan_ui.navigation import through_app
-from sgan_ui.words import PRESET_HELP, errors_per_100, length_text
+from sgan_ui.words import PRESET_HELP, RATE_SOURCES, errors_per_100, length_text
 
 # A live run's view reruns this often. Each rerun costs the server per viewer (about 0.021
 # cores at 1.5 s with one viewer, measured): 2 s keeps the page live at under 0.02.
@@ -45,9 +45,8 @@ st.caption(f"Trainings run as many at once as this machine's {os.cpu_count()} CP
 
 def length_caption(cfg, summaries) -> str:
     """How long a run of cfg takes here, from this machine's measured speed and load."""
-    rate, measured = speed.rate_for(summaries, cfg)
-    where = ("this machine's speed in your last runs like it" if measured else
-             "a 2-core laptop's speed; measured here after your first run")
+    rate, source = speed.rate_for(summaries, cfg)
+    where = RATE_SOURCES[source]
     if not any(r.active for r in summaries):  # a training of ours would count as load
         slow = slowdown_now(cfg.threads)
         if slow > 1.2:
@@ -155,9 +154,8 @@ def progress_block(summary, rows):
     elif state == "interrupted":
         st.warning(f"Interrupted: {plain(summary.message)}")
     elif state == "queued":
-        waiting = summary.message if summary.message.startswith("waiting for") else ""
-        if waiting:
-            st.warning(f"Queued, {plain(waiting)}")
+        if summary.message not in ("", "queued", "queued to resume"):  # why it cannot start
+            st.warning(f"Queued: {plain(summary.message)}")
         else:
             st.info("Queued: it starts when the runs before it leave room on the CPU cores.")
 
@@ -260,6 +258,7 @@ def verdict_block(summary):
         return
     baselines = [r for r in runs() if r.state == "finished" and r.variant == "supervised"
                  and r.labels == summary.labels and r.seed == summary.seed
+                 and r.preset == summary.preset and run_length(r) == run_length(summary)
                  and r.test_acc is not None]
     if summary.variant == "supervised":
         text = (f"The baseline reads {fmt_acc(summary.test_acc)} of the test digits right "
@@ -268,17 +267,22 @@ def verdict_block(summary):
         st.info(text)
     elif baselines:
         base = max(baselines, key=lambda r: r.finished_at)
-        better = summary.test_acc > base.test_acc
         text = (f"This run misreads {errors_per_100(summary.test_acc)} of every 100 test "
                 f"digits; the supervised baseline on the same {summary.labels} labeled images "
-                f"(seed {summary.seed}) {errors_per_100(base.test_acc)}"
-                f" (`{base.id}`, {length_text(run_length(base))}).")
-        (st.success if better else st.warning)(text)
+                f"(seed {summary.seed}, same preset and length) "
+                f"{errors_per_100(base.test_acc)} ({base.id}).")
+        if summary.test_acc > base.test_acc:
+            st.success(text)
+        elif summary.test_acc == base.test_acc:
+            st.info(text)
+        else:
+            st.warning(text)
     else:
         st.info(f"This run misreads {errors_per_100(summary.test_acc)} of every 100 test digits."
                 f" To see what the unlabeled images bought, train the supervised baseline on "
-                f"the same {summary.labels} labeled images: choose *Supervised* with seed "
-                f"{summary.seed} in **New run** above.")
+                f"the same {summary.labels} labeled images: *Supervised*, seed {summary.seed}, "
+                f"preset `{summary.preset}`, {length_text(run_length(summary))}, in **New run** "
+                "above.")
     c = st.columns(3)
     c[0].page_link("pages/3_Draw.py", label="Draw a digit for it to read",
                    icon=":material/draw:")

@@ -32,7 +32,7 @@ from sgan_ui.common import (
 )
 from sgan_ui.live_chart import live_chart
 from sgan_ui.navigation import through_app
-from sgan_ui.words import demo_sentence, length_text, mean_cell
+from sgan_ui.words import RATE_SOURCES, demo_sentence, length_text, mean_cell
 
 through_app()
 phone_layout()
@@ -66,9 +66,14 @@ def demo_view():
     for s, rate in zip(summaries, rates):
         st.caption(demo_progress_line(s, rate))
     result = demo.result(runs_now)
+    ended = [s for s in summaries if s.state in ("failed", "stopped", "interrupted")]
     if result:
         box = st.success if result["gan"] > result["baseline"] else st.warning
         box(demo_sentence(result))
+    elif ended:
+        st.warning(f"The demo did not finish: its {ended[0].variant} run is {ended[0].state}"
+                   f" ({plain(ended[0].message)}). Run it again, or resume it on the Train "
+                   "page.")
     else:
         left = demo.seconds_left(summaries, rates)
         if left is None:
@@ -101,7 +106,7 @@ def demo_section():
         summaries = runs()
         busy = any(r.active for r in summaries)
         slow = 1.0 if busy else slowdown_now(sum(c.threads for c in cfgs))
-        expected, measured = demo.expected_seconds(summaries, cfgs, slow)
+        expected, source = demo.expected_seconds(summaries, cfgs, slow)
         st.markdown(
             f"One click trains a semi-supervised GAN (`{demo.GAN_VARIANT}`, preset `fast`) and "
             "the supervised-only baseline on **the same 100 labeled images** (0.17% of the "
@@ -109,8 +114,7 @@ def demo_section():
             "their test accuracy. The GAN also learns from the 60,000 training images without "
             "their labels, and its generator learns to draw each digit on request. Both train "
             "the same number of steps, so the result is the same on a fast or a slow machine.")
-        where = ("from earlier runs here" if measured else
-                 "from a 2-core laptop's speed; measured here once it starts")
+        where = "from " + RATE_SOURCES[source]
         if slow > 1.2:
             where += f", and this machine {slow:.1f} times slower now with what else is running"
         if busy:
@@ -124,7 +128,7 @@ def demo_section():
         if st.button("Run the demo", type="primary", icon=":material/play_arrow:",
                      **access.locked()) and access.can_control():
             try:
-                demo.start(runs_dir(), max_queued=access.max_queued(), expected_s=expected)
+                demo.start(runs_dir(), max_queued=access.max_queued())
                 st.rerun()
             except QueueFull as e:
                 st.error(str(e))

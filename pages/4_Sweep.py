@@ -16,7 +16,7 @@ from sgan_ui.charts import sweep_figure, to_json
 from sgan_ui.common import fmt_duration, phone_layout, plain, readable, runs, runs_dir
 from sgan_ui.live_chart import live_chart
 from sgan_ui.navigation import through_app
-from sgan_ui.words import state_counts, sweep_reading
+from sgan_ui.words import mean_sd, state_counts, sweep_reading
 
 through_app()
 phone_layout()
@@ -75,7 +75,7 @@ def short_of_preset(cfgs, summaries):
     """Warn when runs this short stop at under half their preset's steps on this machine."""
     preset_steps = PRESETS[cfgs[0].preset]["steps"]
     for cfg in cfgs:
-        rate, measured = speed.rate_for(summaries, cfg)
+        rate = speed.rate_for(summaries, cfg)[0]
         reached = rate * (cfg.max_seconds or 0)
         if is_gan_variant(cfg.variant) and reached < preset_steps / 2:
             st.warning(f"Too short to mean much: in {fmt_duration(cfg.max_seconds)} a GAN run "
@@ -97,12 +97,8 @@ def sweep_view(sweep_id: str):
         box(sweep_reading(headline))
     live_chart(to_json(sweep_figure(table)), key="sweep_chart")
     st.dataframe([{"labels": r["labels"], "variant": r["variant"],
-                   "mean": None if r["mean"] is None else round(100 * r["mean"], 2),
-                   "sd": "–" if r["sd"] is None else f"{100 * r['sd']:.2f}",
-                   "finished": f"{r['n']} of {r['runs']}"} for r in table],
-                 hide_index=True, column_config={
-                     "mean": st.column_config.NumberColumn("test accuracy", format="%.2f%%"),
-                     "sd": st.column_config.TextColumn("± sd (points)")})
+                   "test accuracy (mean ± sd)": mean_sd(r["mean"], r["sd"]),
+                   "finished": f"{r['n']} of {r['runs']}"} for r in table], hide_index=True)
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["run", "labels", "variant", "seed", "state", "test_acc"])

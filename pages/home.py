@@ -5,7 +5,7 @@ import streamlit as st
 
 from sgan_core import PROJECT_ROOT
 from sgan_ui.common import fmt_acc, phone_layout, readable, runs, runs_table, unreadable_note
-from sgan_ui.navigation import through_app
+from sgan_ui.navigation import PAGES, through_app
 
 DIAGRAMS = PROJECT_ROOT / "sgan_ui" / "diagrams"
 
@@ -34,23 +34,23 @@ st.caption(
     "a separate classifier trained on all labels. The README and benchmarks/RESULTS.md give "
     "the numbers.")
 
-STEPS = (
-    ("1 · Train", "pages/1_Train.py", "Pick a label budget, a discriminator variant and a preset, "
-     "press Start, and watch the losses, accuracy and generated digits live."),
-    ("2 · Compare", "pages/2_Compare.py", "Put runs side by side, or press **Demo** to train a "
-     "GAN and a supervised baseline on the same 100 labels and see what the unlabeled data "
-     "buys."),
-    ("3 · Draw", "pages/3_Draw.py", "Draw a digit with the mouse or a finger and let any "
-     "trained run read it; see the 28×28 image the model actually sees."),
-    ("4 · Sweep", "pages/4_Sweep.py", "Train every combination of label budgets, variants and "
-     "seeds and draw the label-efficiency curve: accuracy against the number of labels."),
-)
-for column, (heading, path, text) in zip(st.columns(len(STEPS)), STEPS):
+BLURBS = {
+    "pages/1_Train.py": "Pick a label budget, a discriminator variant and a preset, press Start, "
+                        "and watch the losses, accuracy and generated digits live.",
+    "pages/2_Compare.py": "Put runs side by side, or press **Demo** to train a GAN and a "
+                          "supervised baseline on the same 100 labels and see what the "
+                          "unlabeled data buys.",
+    "pages/3_Draw.py": "Draw a digit with the mouse or a finger and let any trained run read "
+                       "it; see the 28×28 image the model actually sees.",
+    "pages/4_Sweep.py": "Train every combination of label budgets, variants and seeds and draw "
+                        "the label-efficiency curve: accuracy against the number of labels.",
+}
+others = [p for p in PAGES if p.url_path]
+for i, (column, entry) in enumerate(zip(st.columns(len(others)), others), 1):
     with column:
-        st.subheader(heading)
-        st.markdown(text)
-        st.page_link(path, label=f"Open {heading.split(' · ')[1]}",
-                     icon=":material/arrow_forward:")
+        st.subheader(f"{i} · {entry.title}")
+        st.markdown(BLURBS.get(entry.path, ""))
+        st.page_link(entry.path, label=f"Open {entry.title}", icon=":material/arrow_forward:")
 
 st.divider()
 st.subheader("Runs at a glance")

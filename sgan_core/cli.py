@@ -215,7 +215,7 @@ def cmd_sweep(args) -> int:
         return 0
     ids, shown = {r.id for r in runs}, ""
     while True:
-        summaries = [s for s in list_runs(args.runs_dir) if s.id in ids]
+        summaries = [s for s in list_runs(args.runs_dir) if s.id in ids and s.usable]
         line = f"{sweep_id}: {state_counts(summaries)}"
         if line != shown:  # one line per change, so a log of a long sweep stays short
             print(time.strftime("%H:%M:%S ") + line, file=sys.stderr, flush=True)

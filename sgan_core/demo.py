@@ -8,12 +8,9 @@ on two cores the worker trains both at once (see launcher.py).
 """
 from __future__ import annotations
 
-import os
-import time
-
 from . import speed
 from .config import RunConfig, make_config
-from .launcher import check_room, start_runs
+from .launcher import check_room, fits, start_runs
 from .rundir import RunDir, RunSummary, atomic_write_json, read_json
 from .variants import is_gan_variant
 
@@ -34,29 +31,29 @@ def configs(seed: int = 0) -> list[RunConfig]:
 
 
 def side_by_side(cfgs: list[RunConfig]) -> bool:
-    return (os.cpu_count() or 1) >= sum(c.threads for c in cfgs)
+    """Whether the worker trains both runs at once here (launcher.fits: cores or slots)."""
+    return fits([cfgs[0].threads], cfgs[1].threads)
 
 
 def expected_seconds(summaries: list[RunSummary], cfgs: list[RunConfig],
-                     slowdown: float = 1.0) -> tuple[float, bool]:
-    """(seconds from the click to the verdict on this machine, measured on runs here?), with
-    the machine `slowdown` times slower than idle (speed.slowdown)."""
-    times, measured = [], True
+                     slowdown: float = 1.0) -> tuple[float, str]:
+    """(seconds from the click to the verdict on this machine, where the speed comes from:
+    speed.rate_for's least sure source), with the machine `slowdown` times slower than idle
+    (speed.slowdown)."""
+    times, sources = [], set()
     for cfg in cfgs:
-        rate, here = speed.rate_for(summaries, cfg)
+        rate, source = speed.rate_for(summaries, cfg)
         times.append(speed.run_seconds(cfg, rate) * slowdown)
-        measured = measured and here
-    return (max(times) if side_by_side(cfgs) else sum(times)), measured
+        sources.add(source)
+    source = next(s for s in ("guess", "reference", "measured") if s in sources)
+    return (max(times) if side_by_side(cfgs) else sum(times)), source
 
 
-def start(runs_dir, seed: int = 0, max_queued: int | None = None,
-          expected_s: float | None = None) -> list[RunDir]:
+def start(runs_dir, seed: int = 0, max_queued: int | None = None) -> list[RunDir]:
     cfgs = configs(seed)
     check_room(runs_dir, max_queued, adding=len(cfgs))
     started = start_runs(cfgs, runs_dir)
-    atomic_write_json(f"{runs_dir}/{STATE_FILE}", {"runs": [r.id for r in started],
-                                                   "started_at": time.time(),
-                                                   "expected_s": expected_s})
+    atomic_write_json(f"{runs_dir}/{STATE_FILE}", {"runs": [r.id for r in started]})
     return started
 
 

@@ -45,13 +45,16 @@ def measured_rate(summaries: list[RunSummary], preset: str, variant: str, thread
     return max(rates) if rates else None
 
 
-def rate_for(summaries: list[RunSummary], cfg: RunConfig) -> tuple[float, bool]:
-    """(steps a second on this machine when idle, measured here?) for a run of cfg."""
+def rate_for(summaries: list[RunSummary], cfg: RunConfig) -> tuple[float, str]:
+    """(steps a second on this machine when idle, where that comes from: "measured" here,
+    the "reference" machine's, or a "guess" for a kind of run neither has trained)."""
     rate = measured_rate(summaries, cfg.preset, cfg.variant, cfg.threads)
     if rate is not None:
-        return rate, True
+        return rate, "measured"
     reference = REFERENCE_RATES.get((cfg.preset, cfg.variant, cfg.threads))
-    return reference or GAN_RATE_DEFAULT, False
+    if reference:
+        return reference, "reference"
+    return GAN_RATE_DEFAULT, "guess"
 
 
 def run_seconds(cfg: RunConfig, rate: float) -> float:
@@ -81,11 +84,12 @@ def slowdown(processes: int, seconds: float = 0.5, nice: int = 10) -> float:
                                stdin=subprocess.DEVNULL) for _ in range(max(1, processes))]
     shares = []
     for p in probes:
-        out, _ = p.communicate(timeout=30 + 10 * seconds)
         try:
+            out, _ = p.communicate(timeout=10 + 2 * seconds)
             shares.append(float(out.strip()))
-        except ValueError:
-            continue
+        except (subprocess.TimeoutExpired, ValueError):
+            p.kill()
+            p.wait()
     share = statistics.fmean(shares) if shares else 1.0
     return max(1.0, 1.0 / max(share, 0.02))
 

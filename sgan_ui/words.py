@@ -34,20 +34,33 @@ def runs_and_seeds(stats: dict) -> str:
     return f"{n} runs, {seeds} seed{'s' if seeds != 1 else ''}"
 
 
+def mean_sd(mean: float | None, sd: float | None) -> str:
+    """'97.40 ± 0.37%', '97.40%' without a spread, '–' without runs."""
+    if mean is None:
+        return "–"
+    if sd is None:
+        return f"{100 * mean:.2f}%"
+    return f"{100 * mean:.2f} ± {100 * sd:.2f}%"
+
+
 def mean_cell(stats: dict | None) -> str:
     """'97.40 ± 0.37% (3 seeds)' from tables.stats; '' for an empty cell."""
     if not stats or stats["mean"] is None:
         return ""
-    mean = 100 * stats["mean"]
-    if stats["sd"] is None:
-        return f"{mean:.2f}% ({runs_and_seeds(stats)})"
-    return f"{mean:.2f} ± {100 * stats['sd']:.2f}% ({runs_and_seeds(stats)})"
+    return f"{mean_sd(stats['mean'], stats['sd'])} ({runs_and_seeds(stats)})"
 
 
 def length_text(length: tuple[str, float]) -> str:
     """tables.run_length as text: "120 s" or "1100 steps"."""
     kind, value = length
-    return f"{value:g} s" if kind == "seconds" else f"{value:g} steps"
+    return f"{value:g} s" if kind == "seconds" else f"{value:,.0f} steps"
+
+
+RATE_SOURCES = {
+    "measured": "this machine's speed in your earlier runs like it",
+    "reference": "a 2-core laptop's speed; measured here after your first run like it",
+    "guess": "a rough guess, as no run like it has been timed; measured here after your first",
+}
 
 
 def demo_sentence(result: dict | None) -> str | None:
@@ -90,11 +103,6 @@ def markdown_table(table: list[dict]) -> str:
     """A sweep's efficiency table (sweep.efficiency_table) as Markdown, for the command line."""
     lines = ["| labels | variant | test accuracy (mean ± sd) | n |", "|---|---|---|---|"]
     for row in table:
-        if row["mean"] is None:
-            cell = "–"
-        elif row["sd"] is None:
-            cell = f"{100 * row['mean']:.2f}%"
-        else:
-            cell = f"{100 * row['mean']:.2f} ± {100 * row['sd']:.2f}%"
-        lines.append(f"| {row['labels']} | {row['variant']} | {cell} | {row['n']}/{row['runs']} |")
+        lines.append(f"| {row['labels']} | {row['variant']} | {mean_sd(row['mean'], row['sd'])} "
+                     f"| {row['n']}/{row['runs']} |")
     return "\n".join(lines)

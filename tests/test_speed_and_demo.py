@@ -29,11 +29,12 @@ def test_a_run_is_timed_by_runs_like_it_on_this_machine():
               ran(threads=1, steps=1000, seconds=10.0),              # other threads
               ran(host="elsewhere", steps=1000, seconds=10.0),       # another machine
               ran(state="running", steps=1000, seconds=10.0)]        # not over yet
-    rate, measured = speed.rate_for(others, cfg)
-    assert measured and rate == pytest.approx(10.0)  # the faster of 10 and 5 steps a second
+    rate, source = speed.rate_for(others, cfg)
+    assert source == "measured" and rate == pytest.approx(10.0)  # the faster of 10 and 5
     assert speed.run_seconds(cfg, rate) == pytest.approx(speed.STARTUP_S + 60.0)
-    rate, measured = speed.rate_for([], cfg)
-    assert not measured and rate == speed.REFERENCE_RATES[("fast", "stacked", 2)]
+    rate, source = speed.rate_for([], cfg)
+    assert source == "reference" and rate == speed.REFERENCE_RATES[("fast", "stacked", 2)]
+    assert speed.rate_for([], make_config("tutorial", variant="shared"))[1] == "guess"
     clock = make_config("fast", max_seconds=120.0)
     assert speed.run_seconds(clock, 10.0) == pytest.approx(speed.STARTUP_S + 120.0)
 
@@ -71,8 +72,8 @@ def test_the_demo_gives_both_sides_the_same_steps_and_says_how_long_here(monkeyp
     slow = [ran(steps=1000, seconds=1000.0, threads=1, finished_at=1),
             ran(variant="supervised", steps=1000, seconds=100.0, threads=1)]
     monkeypatch.setattr("os.cpu_count", lambda: 2)  # side by side: the slower side decides
-    expected, measured = demo.expected_seconds(slow, [gan, base])
-    assert measured and expected == pytest.approx(speed.STARTUP_S + demo.STEPS / 1.0)
+    expected, source = demo.expected_seconds(slow, [gan, base])
+    assert source == "measured" and expected == pytest.approx(speed.STARTUP_S + demo.STEPS / 1.0)
     monkeypatch.setattr("os.cpu_count", lambda: 1)  # one after the other: both count
     expected, _ = demo.expected_seconds(slow, [gan, base])
     assert expected == pytest.approx(2 * speed.STARTUP_S + demo.STEPS / 1.0 + demo.STEPS / 10.0)

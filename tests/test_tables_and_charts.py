@@ -38,7 +38,7 @@ def test_table_never_averages_runs_of_different_lengths():
     assert mean_cell(rows[(100, "3600 s")]["stacked"]) == "99.00% (1 seed)"
     assert rows[(100, "3600 s")]["supervised"] is None and mean_cell(None) == ""
     steps = accuracy_table([summary(seconds=None, steps=1100)])["rows"][0]["length"]
-    assert length_text(steps) == "1100 steps"
+    assert length_text(steps) == "1,100 steps"
     same_seed = accuracy_table([summary(acc=0.97), summary(acc=0.96)])["rows"][0]["stacked"]
     assert mean_cell(same_seed) == "96.50 ± 0.71% (2 runs, 1 seed)"  # not a spread over seeds
 
