@@ -13,7 +13,15 @@ from sgan_core.config import PRESETS, ConfigError, parse_labels
 from sgan_core.variants import VARIANTS, is_gan_variant
 from sgan_ui import access
 from sgan_ui.charts import sweep_figure, to_json
-from sgan_ui.common import fmt_duration, phone_layout, plain, readable, runs, runs_dir
+from sgan_ui.common import (
+    fmt_duration,
+    phone_layout,
+    plain,
+    readable,
+    runs,
+    runs_dir,
+    unreadable_note,
+)
 from sgan_ui.live_chart import live_chart
 from sgan_ui.navigation import through_app
 from sgan_ui.words import mean_sd, state_counts, sweep_reading
@@ -111,7 +119,9 @@ def sweep_view(sweep_id: str):
         st.rerun()  # start or stop polling with the sweep
 
 
-all_runs = readable(runs())
+listed = runs()
+unreadable_note(listed)
+all_runs = readable(listed)
 ids = sweep.sweep_ids(all_runs)
 new_sweep_form(expanded=not ids)
 if not ids:
