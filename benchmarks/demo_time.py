@@ -5,10 +5,11 @@ seconds from the click to its verdict on screen, and the verdict itself.
 
 Starts `streamlit run app.py` on a free localhost port with a fresh (or the given) runs
 directory, opens the Compare page in Debian's chromium, reads the promised time, clicks the
-button and waits for the verdict. --hogs N first starts N busy processes at the trainers'
-priority (nice 10), each wanting a whole core: with 4 on 2 cores every trainer gets a third of
-a core, a machine three times slower. Prints the demo's run directories, for
-`python -m benchmarks.samples` on the GAN's.
+button and waits for the verdict. --hogs N first starts N busy programs, each wanting a whole
+core and each in a session of its own, as programs a person starts are: Linux shares the CPU
+between sessions first, so with 2 on 2 cores the demo's two trainers (one session) get two
+thirds of a core between them, a machine three times slower. Prints the demo's run
+directories, for `python -m benchmarks.samples` on the GAN's.
 """
 from __future__ import annotations
 
@@ -22,7 +23,12 @@ from pathlib import Path
 
 from sgan_ui import testing as driver
 
-HOG = "import os\nos.nice(10)\nwhile True: pass"
+HOG = "while True: pass"
+
+
+def start_hogs(n: int) -> list[subprocess.Popen]:
+    return [subprocess.Popen([sys.executable, "-c", HOG], start_new_session=True)
+            for _ in range(n)]
 
 
 def seconds_in(text: str) -> float | None:
@@ -41,7 +47,7 @@ def main():
     ap.add_argument("--screenshot", help="save the page with its verdict here (PNG)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
-    hogs = [subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(args.hogs)]
+    hogs = start_hogs(args.hogs)
     with tempfile.TemporaryDirectory() as fresh:
         runs_dir = args.runs_dir or fresh
         proc, url = driver.start_streamlit(runs_dir)
@@ -56,19 +62,23 @@ def main():
                 t0 = time.perf_counter()
                 button.click()
                 live = page.get_by_text(re.compile(r"about .* to go on this machine"))
-                live.first.wait_for(timeout=600000)
-                live_at, live_text = time.perf_counter() - t0, live.first.inner_text()
                 verdict = page.get_by_text(re.compile("Taught with the same")).first
-                verdict.wait_for(timeout=3600000)
+                estimates = []  # (seconds after the click, the live estimate then)
+                while not verdict.count():
+                    if live.count():
+                        estimates.append((time.perf_counter() - t0, live.first.inner_text()))
+                    page.wait_for_timeout(5000)
                 seconds = time.perf_counter() - t0
                 print(f"promised before the click: {promised}")
-                print(f"first live estimate, {live_at:.0f} s after the click: {live_text}")
-                for name, said, elapsed in (("promise", promised, 0.0),
-                                            ("live", live_text, live_at)):
-                    s = seconds_in(said)
+                said = [("promise", 0.0, promised)] + [
+                    (f"live at {at:.0f} s", at, text) for at, text in estimates
+                    if at == estimates[0][0] or at >= seconds / 4 and not any(
+                        seconds / 4 <= a < at for a, _ in estimates)]
+                for name, at, text in said:
+                    s = seconds_in(text)
                     if s:
-                        print(f"  {name}: {elapsed + s:.0f} s against {seconds:.0f} s taken "
-                              f"({(elapsed + s) / seconds - 1:+.0%})")
+                        print(f"  {name}: {at + s:.0f} s against {seconds:.0f} s taken "
+                              f"({(at + s) / seconds - 1:+.0%})")
                 print(f"verdict after {seconds:.1f} s:\n{verdict.inner_text()}")
                 for line in page.get_by_text(re.compile(r": finished, step")).all():
                     print(line.inner_text())

@@ -46,18 +46,18 @@ st.caption(f"Trainings run as many at once as this machine's {os.cpu_count()} CP
 def length_caption(cfg, summaries) -> str:
     """How long a run of cfg takes here, from this machine's measured speed and load."""
     rate, source = speed.rate_for(summaries, cfg)
-    where = RATE_SOURCES[source]
+    where, slow = RATE_SOURCES[source], 1.0
     if not any(r.active for r in summaries):  # a training of ours would count as load
         slow = slowdown_now(cfg.threads)
         if slow > 1.2:
-            rate /= slow
             where += f", {slow:.1f} times slower now with what else is running"
+    total = fmt_duration(speed.run_seconds(cfg, rate, slow))
     if cfg.max_seconds:
-        return (f"Ends {fmt_duration(cfg.max_seconds)} after training starts (about "
-                f"{speed.STARTUP_S:.0f} s to start), wherever it has got to: about "
-                f"{rate * cfg.max_seconds:,.0f} steps at {rate:.1f} steps/s ({where}).")
-    return (f"About {fmt_duration(speed.run_seconds(cfg, rate))} at {rate:.1f} steps/s "
-            f"({where}).")
+        return (f"Trains {fmt_duration(cfg.max_seconds)} by the clock, wherever it has got "
+                f"to: about {rate / slow * cfg.max_seconds:,.0f} steps at "
+                f"{rate / slow:.1f} steps/s ({where}). Ends about {total} after Start, with "
+                "starting up and the final test.")
+    return f"About {total} at {rate / slow:.1f} steps/s ({where})."
 
 
 def new_run_form(expanded: bool, summaries):

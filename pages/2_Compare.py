@@ -15,7 +15,7 @@ from sgan_core.predict import ModelLoadError, model_version
 from sgan_core.rundir import ACTIVE_STATES, RunDir, RunSummary
 from sgan_core.speed import recent_rate
 from sgan_core.tables import accuracy_table
-from sgan_core.variants import VARIANTS
+from sgan_core.variants import is_gan_variant
 from sgan_ui import access
 from sgan_ui.charts import X_TITLES, compare_figure, to_json
 from sgan_ui.common import (
@@ -40,14 +40,14 @@ st.title("Compare runs")
 
 
 def demo_view():
-    runs_now = demo.demo_runs(runs_dir(), demo.read(runs_dir()))
+    state = demo.read(runs_dir())
+    runs_now = demo.demo_runs(runs_dir(), state)
     if not runs_now:
         return
     chart, digits = st.columns([2, 1], vertical_alignment="center")
     summaries = [r.summary() for r in runs_now]
     metrics = [r.read_metrics() for r in runs_now]
-    names = [VARIANTS[s.variant].label if s.variant in VARIANTS else str(s.variant)
-             for s in summaries]
+    names = [demo_side(s) for s in summaries]
     curves = dict(zip(names, metrics))
     with chart:  # by step: both sides are compared at equal training; a zoom survives updates
         live_chart(to_json(compare_figure(curves, x="step", variants={
@@ -75,7 +75,7 @@ def demo_view():
                    f" ({plain(ended[0].message)}). Run it again, or resume it on the Train "
                    "page.")
     else:
-        left = demo.seconds_left(summaries, rates)
+        left = demo.seconds_left(summaries, rates, demo.speedup_alone(state))
         if left is None:
             st.info("Demo training: measuring this machine's speed… The curves update by "
                     "themselves.")
@@ -92,8 +92,15 @@ def demo_view():
         st.rerun()  # leave the polling fragment once the demo has ended
 
 
+def demo_side(s: RunSummary) -> str:
+    """What a stakeholder calls each side of the demo."""
+    if is_gan_variant(s.variant):
+        return f"Semi-supervised GAN ({s.variant})"
+    return "Supervised baseline" if s.variant == demo.BASELINE else str(s.variant)
+
+
 def demo_progress_line(s: RunSummary, rate: float | None) -> str:
-    name = VARIANTS[s.variant].label if s.variant in VARIANTS else str(s.variant)
+    name = demo_side(s)
     speed_text = f" · {rate:.1f} steps/s" if rate and s.state == "running" else ""
     return (f"{name}: {s.state}, step {s.step:,} of {s.total_steps or 0:,} · "
             f"{fmt_duration(s.elapsed_s)} of training{speed_text}")
@@ -106,7 +113,8 @@ def demo_section():
         summaries = runs()
         busy = any(r.active for r in summaries)
         slow = 1.0 if busy else slowdown_now(sum(c.threads for c in cfgs))
-        expected, source = demo.expected_seconds(summaries, cfgs, slow)
+        alone = 1.0 if busy else slowdown_now(cfgs[0].threads)
+        expected, source = demo.expected_seconds(summaries, cfgs, slow, alone)
         st.markdown(
             f"One click trains a semi-supervised GAN (`{demo.GAN_VARIANT}`, preset `fast`) and "
             "the supervised-only baseline on **the same 100 labeled images** (0.17% of the "
@@ -128,7 +136,8 @@ def demo_section():
         if st.button("Run the demo", type="primary", icon=":material/play_arrow:",
                      **access.locked()) and access.can_control():
             try:
-                demo.start(runs_dir(), max_queued=access.max_queued())
+                demo.start(runs_dir(), max_queued=access.max_queued(),
+                           speedup_alone=slow / alone)
                 st.rerun()
             except QueueFull as e:
                 st.error(str(e))

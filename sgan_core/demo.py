@@ -36,30 +36,45 @@ def side_by_side(cfgs: list[RunConfig]) -> bool:
 
 
 def expected_seconds(summaries: list[RunSummary], cfgs: list[RunConfig],
-                     slowdown: float = 1.0) -> tuple[float, str]:
+                     slowdown_both: float = 1.0, slowdown_one: float = 1.0
+                     ) -> tuple[float, str]:
     """(seconds from the click to the verdict on this machine, where the speed comes from:
-    speed.rate_for's least sure source), with the machine `slowdown` times slower than idle
-    (speed.slowdown)."""
-    times, sources = [], set()
+    speed.rate_for's least sure source). The machine is slowdown_both times slower than idle
+    while both runs train and slowdown_one times once one is left (speed.slowdown(2) and (1):
+    on a busy machine the run left alone speeds up)."""
+    rates, sources = [], set()
     for cfg in cfgs:
         rate, source = speed.rate_for(summaries, cfg)
-        times.append(speed.run_seconds(cfg, rate) * slowdown)
+        rates.append(rate)
         sources.add(source)
     source = next(s for s in ("guess", "reference", "measured") if s in sources)
-    return (max(times) if side_by_side(cfgs) else sum(times)), source
+    if not side_by_side(cfgs):
+        return sum(speed.run_seconds(c, r, slowdown_one) for c, r in zip(cfgs, rates)), source
+    overhead = (speed.STARTUP_S + speed.END_S) * slowdown_both
+    alone = [c.steps / r * slowdown_both for c, r in zip(cfgs, rates)]  # training, both on
+    first = min(alone)
+    slower = max(range(len(cfgs)), key=lambda i: alone[i])
+    left = cfgs[slower].steps - first * rates[slower] / slowdown_both
+    return overhead + first + left / rates[slower] * slowdown_one, source
 
 
-def start(runs_dir, seed: int = 0, max_queued: int | None = None) -> list[RunDir]:
+def start(runs_dir, seed: int = 0, max_queued: int | None = None,
+          speedup_alone: float = 1.0) -> list[RunDir]:
+    """Queue both runs. speedup_alone: how much faster one run trains here once the other has
+    finished (speed.slowdown(2) / speed.slowdown(1) at the click), for seconds_left."""
     cfgs = configs(seed)
     check_room(runs_dir, max_queued, adding=len(cfgs))
     started = start_runs(cfgs, runs_dir)
-    atomic_write_json(f"{runs_dir}/{STATE_FILE}", {"runs": [r.id for r in started]})
+    atomic_write_json(f"{runs_dir}/{STATE_FILE}", {"runs": [r.id for r in started],
+                                                   "speedup_alone": speedup_alone})
     return started
 
 
-def seconds_left(summaries: list[RunSummary], rates: list[float | None]) -> float | None:
+def seconds_left(summaries: list[RunSummary], rates: list[float | None],
+                 speedup_alone: float = 1.0) -> float | None:
     """Seconds until both runs have finished, from each one's own speed as it trains (rates:
-    recent steps a second of each, None before it has any); None until it can be told."""
+    recent steps a second of each, None before it has any), the one left speeding up by
+    speedup_alone when the other ends; None until it can be told."""
     left = []
     for s, rate in zip(summaries, rates):
         if s.state == "finished":
@@ -68,7 +83,17 @@ def seconds_left(summaries: list[RunSummary], rates: list[float | None]) -> floa
             left.append(max(0, (s.total_steps or 0) - s.step) / rate)
         else:
             return None
+    if len(left) == 2 and min(left) > 0 and speedup_alone > 1:
+        first, last = sorted(left)  # the last one's steps after `first` go faster
+        return first + (last - first) / speedup_alone
     return max(left) if left else None
+
+
+def speedup_alone(state: dict) -> float:
+    """demo.json's speedup_alone, if it is a sane number."""
+    value = state.get("speedup_alone")
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value <= 20
+    return float(value) if ok else 1.0
 
 
 def read(runs_dir) -> dict:

@@ -94,7 +94,7 @@ def test_train_page_promises_times_it_keeps(tmp_path, monkeypatch):
     at = app_test("pages/1_Train.py", tmp_path / "empty", monkeypatch)
     assert next(r for r in at.radio if r.label == "Length").value == "minutes"
     assert next(n for n in at.number_input if n.label == "Minutes").value == 2.0
-    assert "Ends 2m 00s after training starts" in page_text(at)
+    assert "Trains 2m 00s by the clock" in page_text(at)
     assert "a 2-core laptop's speed" in page_text(at)  # nothing measured here yet: said so
     next(s for s in at.selectbox if s.label == "Preset").select("best").run()
     assert not at.exception, at.exception

@@ -337,8 +337,51 @@ def test_compare_shows_the_demo_by_steps_with_its_verdict(server, page, tmp_path
     box = "stAlertContentSuccess" if accs["stacked"] > accs["supervised"] else \
         "stAlertContentWarning"
     assert page.locator(f'[data-testid="{box}"]').filter(has_text="Taught with").count() == 1
-    page.get_by_text(re.compile(r"Stacked: finished, step 30 of 30")).wait_for()
-    page.get_by_text(re.compile(r"Supervised: finished, step 30 of 30")).wait_for()
+    page.get_by_text(re.compile(r"GAN \(stacked\): finished, step 30 of 30")).wait_for()
+    page.get_by_text(re.compile(r"Supervised baseline: finished, step 30 of 30")).wait_for()
     page.get_by_text(re.compile("each column asks it for one digit")).wait_for()
     page.wait_for_function("[...document.querySelectorAll('.js-plotly-plot')].some(p => "
                            "p._fullLayout && p._fullLayout.xaxis.title.text === 'step')")
+
+
+OVERLAP = """plot => {
+  const box = el => el && el.getBoundingClientRect();
+  const title = box(plot.querySelector('.gtitle')), bar = box(plot.querySelector('.modebar'));
+  const legend = box(plot.querySelector('.legend')), all = box(plot);
+  const apart = (a, b) => !a || !b || a.right <= b.left || b.right <= a.left ||
+                          a.bottom <= b.top || b.bottom <= a.top;
+  const inside = !legend || (legend.left >= all.left - 1 && legend.right <= all.right + 1 &&
+                             legend.bottom <= all.bottom + 1);
+  return {apart: apart(title, bar), inside, title: !!title, bar: !!bar};
+}"""
+
+
+def test_phone_charts_keep_titles_clear_and_legends_whole(server, tmp_path, finished_runs_dir):
+    """On a 390-px phone the toolbar once covered chart titles and legends ran off the chart."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    from sgan_core import demo
+    from sgan_core.rundir import atomic_write_json
+    runs_dir = tmp_path / "runs"
+    shutil.copytree(finished_runs_dir, runs_dir)
+    atomic_write_json(runs_dir / demo.STATE_FILE,
+                      {"runs": sorted(p.name for p in runs_dir.iterdir() if p.is_dir())})
+    url = server(runs_dir)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                   has_touch=True, device_scale_factor=2).new_page()
+        page.set_default_timeout(60000)
+        try:
+            page.goto(f"{url}/Compare")
+            page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 2")
+            plots = page.locator(".js-plotly-plot")
+            for i in range(plots.count()):
+                plots.nth(i).scroll_into_view_if_needed()
+                plots.nth(i).hover()
+                result = plots.nth(i).evaluate(OVERLAP)
+                assert result["title"] and result["apart"] and result["inside"], (i, result)
+        finally:
+            browser.close()

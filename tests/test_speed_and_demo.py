@@ -31,30 +31,32 @@ def test_a_run_is_timed_by_runs_like_it_on_this_machine():
               ran(state="running", steps=1000, seconds=10.0)]        # not over yet
     rate, source = speed.rate_for(others, cfg)
     assert source == "measured" and rate == pytest.approx(10.0)  # the faster of 10 and 5
-    assert speed.run_seconds(cfg, rate) == pytest.approx(speed.STARTUP_S + 60.0)
+    overhead = speed.STARTUP_S + speed.END_S
+    assert speed.run_seconds(cfg, rate) == pytest.approx(overhead + 60.0)
+    assert speed.run_seconds(cfg, rate, slowdown=3) == pytest.approx(3 * overhead + 180.0)
     rate, source = speed.rate_for([], cfg)
     assert source == "reference" and rate == speed.REFERENCE_RATES[("fast", "stacked", 2)]
     assert speed.rate_for([], make_config("tutorial", variant="shared"))[1] == "guess"
     clock = make_config("fast", max_seconds=120.0)
-    assert speed.run_seconds(clock, 10.0) == pytest.approx(speed.STARTUP_S + 120.0)
+    assert speed.run_seconds(clock, 10.0, slowdown=3) == pytest.approx(3 * overhead + 120.0)
 
 
 def test_slowdown_measures_what_else_is_running():
-    """With a busy program per core at the usual priority, the trainers (nice 10) would get a
-    small share of a core: several times slower than without them."""
+    """With a busy program per core, the demo's two trainers (in a session of their own, as the
+    worker starts them) share what Linux gives their session: about one core of two."""
     import subprocess
     import sys
-    alone = speed.slowdown(1, seconds=0.3)
+    alone = speed.slowdown(2, seconds=0.3)
     hogs = [subprocess.Popen([sys.executable, "-c", "import time\n"
                               "t = time.time()\nwhile time.time() - t < 5: pass"])
             for _ in range(os.cpu_count() or 1)]
     try:
-        busy = speed.slowdown(1, seconds=0.5)
+        busy = speed.slowdown(2, seconds=0.5)
     finally:
         for h in hogs:
             h.kill()
             h.wait()
-    assert alone >= 1.0 and busy > 2 * alone, (alone, busy)
+    assert alone >= 1.0 and busy > 1.5 * alone, (alone, busy)
 
 
 def test_recent_rate_reads_the_last_rows():
@@ -73,15 +75,22 @@ def test_the_demo_gives_both_sides_the_same_steps_and_says_how_long_here(monkeyp
             ran(variant="supervised", steps=1000, seconds=100.0, threads=1)]
     monkeypatch.setattr("os.cpu_count", lambda: 2)  # side by side: the slower side decides
     expected, source = demo.expected_seconds(slow, [gan, base])
-    assert source == "measured" and expected == pytest.approx(speed.STARTUP_S + demo.STEPS / 1.0)
+    overhead = speed.STARTUP_S + speed.END_S
+    assert source == "measured" and expected == pytest.approx(overhead + demo.STEPS / 1.0)
     monkeypatch.setattr("os.cpu_count", lambda: 1)  # one after the other: both count
     expected, _ = demo.expected_seconds(slow, [gan, base])
-    assert expected == pytest.approx(2 * speed.STARTUP_S + demo.STEPS / 1.0 + demo.STEPS / 10.0)
+    assert expected == pytest.approx(2 * overhead + demo.STEPS / 1.0 + demo.STEPS / 10.0)
     queued = [ran(state="queued", threads=1), ran(variant="supervised")]
     assert demo.seconds_left(queued, [None, None]) is None  # no speed measured yet
     running = [RunSummary(**{**ran(threads=1).__dict__, "state": "running", "step": 100,
                              "total_steps": 600}), ran(variant="supervised")]
     assert demo.seconds_left(running, [5.0, None]) == pytest.approx(100.0)
+    both_running = [running[0], RunSummary(**{**running[0].__dict__, "variant": "supervised",
+                                              "step": 500})]
+    # the baseline ends in 10 s (100 steps at 10/s); the GAN then trains twice as fast
+    assert demo.seconds_left(both_running, [5.0, 10.0], speedup_alone=2.0) == \
+        pytest.approx(10 + (100 - 10) / 2)
+    assert demo.speedup_alone({"speedup_alone": "fast"}) == 1.0
 
 
 def test_the_verdict_names_the_steps_and_its_tone_follows_the_result():
