@@ -50,7 +50,7 @@ def expected_seconds(summaries: list[RunSummary], cfgs: list[RunConfig],
     source = next(s for s in ("guess", "reference", "measured") if s in sources)
     if not side_by_side(cfgs):
         return sum(speed.run_seconds(c, r, slowdown_one) for c, r in zip(cfgs, rates)), source
-    overhead = (speed.STARTUP_S + speed.END_S) * slowdown_both
+    overhead = speed.STARTUP_S + speed.END_S
     alone = [c.steps / r * slowdown_both for c, r in zip(cfgs, rates)]  # training, both on
     first = min(alone)
     slower = max(range(len(cfgs)), key=lambda i: alone[i])
