@@ -283,11 +283,9 @@ def verdict_block(summary):
                 f"the same {summary.labels} labeled images: *Supervised*, seed {summary.seed}, "
                 f"preset `{summary.preset}`, {length_text(run_length(summary))}, in **New run** "
                 "above.")
-    c = st.columns(3)
-    c[0].page_link("pages/3_Draw.py", label="Draw a digit for it to read",
-                   icon=":material/draw:")
-    c[1].page_link("pages/2_Compare.py", label="Compare it with other runs",
-                   icon=":material/compare:")
+    # plain links, not st.page_link: they work however the page is run (AppTest, folder mode)
+    st.markdown(":material/draw: [Draw a digit for it to read](Draw) · :material/compare: "
+                "[Compare it with other runs](Compare)")
 
 
 def live_view(run_id):

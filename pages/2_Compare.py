@@ -157,10 +157,15 @@ def curves_section(evaluated: list[RunSummary], labels: dict[str, str]):
                             format_func=labels.get, help="The four best runs to begin with.")
     x_axis = st.radio("X axis", list(X_TITLES), horizontal=True, format_func=X_TITLES.get)
     if chosen:
-        variant_of = {r.id: r.variant for r in evaluated}
-        curves = {labels[i]: RunDir(runs_dir() / i).read_metrics() for i in chosen}
+        # short legend names (a phone's chart is 350 px wide); the picker above has the ids
+        by_id, names = {r.id: r for r in evaluated}, {}
+        for i in chosen:
+            r = by_id[i]
+            name = f"{r.variant}, {r.labels} labels, seed {r.seed}"
+            names[i] = name if name not in names.values() else f"{name} ({i[:15]})"
+        curves = {names[i]: RunDir(runs_dir() / i).read_metrics() for i in chosen}
         st.plotly_chart(compare_figure(curves, x=x_axis,
-                                       variants={labels[i]: variant_of[i] for i in chosen}),
+                                       variants={names[i]: by_id[i].variant for i in chosen}),
                         key="compare_chart")
 
 

@@ -24,13 +24,15 @@ class PageEntry(NamedTuple):
     url_path: str  # "" for Home, the default page at the root URL
 
 
-# The dashboard's pages, in the sidebar's order; the tests read this list too.
+# The dashboard's pages, in the sidebar's order; the tests read this list too. Emoji, not
+# ":material/...:" icons: Streamlit makes a page's material icon the tab's icon by fetching it
+# from fonts.gstatic.com, and the dashboard asks nothing of the internet.
 PAGES = (
-    PageEntry("pages/home.py", "Home", ":material/home:", ""),
-    PageEntry("pages/1_Train.py", "Train", ":material/model_training:", "Train"),
-    PageEntry("pages/2_Compare.py", "Compare", ":material/compare:", "Compare"),
-    PageEntry("pages/3_Draw.py", "Draw", ":material/draw:", "Draw"),
-    PageEntry("pages/4_Sweep.py", "Sweep", ":material/stacked_line_chart:", "Sweep"),
+    PageEntry("pages/home.py", "Home", "🏠", ""),
+    PageEntry("pages/1_Train.py", "Train", "🏋️", "Train"),
+    PageEntry("pages/2_Compare.py", "Compare", "⚖️", "Compare"),
+    PageEntry("pages/3_Draw.py", "Draw", "✏️", "Draw"),
+    PageEntry("pages/4_Sweep.py", "Sweep", "📊", "Sweep"),
 )
 
 

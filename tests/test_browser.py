@@ -316,34 +316,6 @@ def test_a_page_under_a_foreign_host_name_is_refused(server, tmp_path):
             browser.close()
 
 
-def test_compare_shows_the_demo_by_steps_with_its_verdict(server, page, tmp_path,
-                                                          finished_runs_dir):
-    """A finished demo (two 30-step runs on the same 20 labels): curves by step, each side's
-    steps, the generated digits, and the verdict in a box whose colour follows the result."""
-    import shutil
-
-    from sgan_core import demo
-    from sgan_core.rundir import RunDir, atomic_write_json
-    runs_dir = tmp_path / "runs"
-    shutil.copytree(finished_runs_dir, runs_dir)
-    ids = sorted(p.name for p in runs_dir.iterdir() if p.is_dir())
-    atomic_write_json(runs_dir / demo.STATE_FILE, {"runs": ids})
-    accs = {RunDir(runs_dir / i).read_config()["variant"]: RunDir(runs_dir / i).read_status()
-            ["test_acc"] for i in ids}
-    page.goto(f"{server(runs_dir)}/Compare")
-    verdict = page.get_by_text(re.compile("Taught with the same 20 labeled digits"))
-    verdict.wait_for()
-    assert "for 30 training steps each" in verdict.inner_text()
-    box = "stAlertContentSuccess" if accs["stacked"] > accs["supervised"] else \
-        "stAlertContentWarning"
-    assert page.locator(f'[data-testid="{box}"]').filter(has_text="Taught with").count() == 1
-    page.get_by_text(re.compile(r"GAN \(stacked\): finished, step 30 of 30")).wait_for()
-    page.get_by_text(re.compile(r"Supervised baseline: finished, step 30 of 30")).wait_for()
-    page.get_by_text(re.compile("each column asks it for one digit")).wait_for()
-    page.wait_for_function("[...document.querySelectorAll('.js-plotly-plot')].some(p => "
-                           "p._fullLayout && p._fullLayout.xaxis.title.text === 'step')")
-
-
 OVERLAP = """plot => {
   const box = el => el && el.getBoundingClientRect();
   const title = box(plot.querySelector('.gtitle')), bar = box(plot.querySelector('.modebar'));
@@ -356,28 +328,48 @@ OVERLAP = """plot => {
 }"""
 
 
-def test_phone_charts_keep_titles_clear_and_legends_whole(server, tmp_path, finished_runs_dir):
-    """On a 390-px phone the toolbar once covered chart titles and legends ran off the chart."""
+def test_compare_shows_the_demo_and_keeps_phone_charts_readable(server, tmp_path,
+                                                                finished_runs_dir):
+    """A finished demo (two 30-step runs on the same 20 labels): curves by step, each side's
+    steps, the generated digits, and the verdict in a box whose colour follows the result. On
+    a 390-px phone the toolbar once covered chart titles and legends ran off the chart."""
     import shutil
 
     from playwright.sync_api import sync_playwright
 
     from sgan_core import demo
-    from sgan_core.rundir import atomic_write_json
+    from sgan_core.rundir import RunDir, atomic_write_json
     runs_dir = tmp_path / "runs"
     shutil.copytree(finished_runs_dir, runs_dir)
-    atomic_write_json(runs_dir / demo.STATE_FILE,
-                      {"runs": sorted(p.name for p in runs_dir.iterdir() if p.is_dir())})
+    ids = sorted(p.name for p in runs_dir.iterdir() if p.is_dir())
+    atomic_write_json(runs_dir / demo.STATE_FILE, {"runs": ids})
+    accs = {RunDir(runs_dir / i).read_config()["variant"]: RunDir(runs_dir / i).read_status()
+            ["test_acc"] for i in ids}
     url = server(runs_dir)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                   has_touch=True, device_scale_factor=2).new_page()
-        page.set_default_timeout(60000)
+        browser, page = open_page(pw)
         try:
             page.goto(f"{url}/Compare")
-            page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 2")
-            plots = page.locator(".js-plotly-plot")
+            verdict = page.get_by_text(re.compile("Taught with the same 20 labeled digits"))
+            verdict.wait_for()
+            assert "for 30 training steps each" in verdict.inner_text()
+            box = "stAlertContentSuccess" if accs["stacked"] > accs["supervised"] else \
+                "stAlertContentWarning"
+            assert page.locator(f'[data-testid="{box}"]').filter(has_text="Taught with") \
+                .count() == 1
+            page.get_by_text(re.compile(r"GAN \(stacked\): finished, step 30 of 30")).wait_for()
+            page.get_by_text(re.compile(r"Supervised baseline: finished, step 30 of 30")) \
+                .wait_for()
+            page.get_by_text(re.compile("each column asks it for one digit")).wait_for()
+            page.wait_for_function("[...document.querySelectorAll('.js-plotly-plot')].some(p "
+                                   "=> p._fullLayout && p._fullLayout.xaxis.title.text === "
+                                   "'step')")
+            phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                        has_touch=True, device_scale_factor=2).new_page()
+            phone.set_default_timeout(60000)
+            phone.goto(f"{url}/Compare")
+            phone.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 2")
+            plots = phone.locator(".js-plotly-plot")
             for i in range(plots.count()):
                 plots.nth(i).scroll_into_view_if_needed()
                 plots.nth(i).hover()

@@ -99,4 +99,4 @@ def test_sweep_page_draws_the_curve_of_a_sweep(runs_dir, monkeypatch):
                                    "15.0 of every 100 test digits, the supervised baseline "
                                    "24.0.")
     table = at.dataframe[0].value
-    assert list(table["mean"]) == [85.0, 76.0, 96.0, 94.0]
+    assert list(table["test accuracy (mean ± sd)"]) == ["85.00%", "76.00%", "96.00%", "94.00%"]
