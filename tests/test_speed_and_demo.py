@@ -56,7 +56,9 @@ def test_slowdown_measures_what_else_is_running():
         for h in hogs:
             h.kill()
             h.wait()
-    assert alone >= 1.0 and busy > 1.5 * alone, (alone, busy)
+    # absolute, not against `alone`: other work on the machine (another test run, a training)
+    # can make `alone` as slow as `busy`; the hogs alone take half of every core
+    assert alone >= 1.0 and busy > 1.5, (alone, busy)
 
 
 def test_recent_rate_reads_the_last_rows():
