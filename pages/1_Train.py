@@ -26,6 +26,7 @@ from sgan_ui.common import (
     runs_table,
     slowdown_now,
 )
+from sgan_ui.insight_panels import learning_section
 from sgan_ui.live_chart import live_chart
 from sgan_ui.navigation import through_app
 from sgan_ui.words import PRESET_HELP, RATE_SOURCES, errors_per_100, length_text
@@ -33,6 +34,9 @@ from sgan_ui.words import PRESET_HELP, RATE_SOURCES, errors_per_100, length_text
 # A live run's view reruns this often. Each rerun costs the server per viewer (about 0.021
 # cores at 1.5 s with one viewer, measured): 2 s keeps the page live at under 0.02.
 LIVE_REFRESH_S = 2.0
+# The "How it learns" panels change once per full evaluation (every 100 steps of `fast`,
+# about 10 s): checking for a new snapshot more often would only resend the same figures.
+INSIGHT_REFRESH_S = 10.0
 
 through_app()
 phone_layout()
@@ -317,6 +321,17 @@ def live_view(run_id):
         st.rerun()
 
 
+def insight_view(run_id):
+    run = run_from_id(run_id)
+    if run is None:
+        return
+    try:
+        cfg = run.load_config()
+    except UnreadableRun:
+        return  # live_view above says why
+    learning_section(run, run.summary(), cfg, run.read_metrics())
+
+
 all_runs = runs()
 new_run_form(expanded=not all_runs, summaries=all_runs)
 ids = [r.id for r in all_runs]
@@ -342,5 +357,6 @@ else:
     active = picked.active
     st.session_state["_page_state"] = picked.state
     st.fragment(run_every=LIVE_REFRESH_S if active else None)(live_view)(run_id)
+    st.fragment(run_every=INSIGHT_REFRESH_S if active else None)(insight_view)(run_id)
     with st.expander(f"All runs ({len(all_runs)})", icon=":material/table:"):
         runs_table(all_runs)

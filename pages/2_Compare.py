@@ -19,6 +19,7 @@ from sgan_core.variants import is_gan_variant
 from sgan_ui import access
 from sgan_ui.charts import X_TITLES, compare_figure, to_json
 from sgan_ui.common import (
+    PLOTLY_CONFIG,
     fmt_acc,
     fmt_duration,
     phone_layout,
@@ -166,7 +167,7 @@ def curves_section(evaluated: list[RunSummary], labels: dict[str, str]):
         curves = {names[i]: RunDir(runs_dir() / i).read_metrics() for i in chosen}
         st.plotly_chart(compare_figure(curves, x=x_axis,
                                        variants={names[i]: by_id[i].variant for i in chosen}),
-                        key="compare_chart")
+                        key="compare_chart", config=PLOTLY_CONFIG)
 
 
 def table_section(evaluated: list[RunSummary]):

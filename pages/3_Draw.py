@@ -14,6 +14,7 @@ from sgan_core.predict import SHIPPED_MODEL_DIR, ModelLoadError, RunModel, model
 from sgan_core.rundir import RunDir, RunSummary
 from sgan_ui.charts import probabilities_figure
 from sgan_ui.common import (
+    PLOTLY_CONFIG,
     as_number,
     fmt_acc,
     phone_layout,
@@ -208,7 +209,7 @@ def show_prediction(prediction):
                        "drawings; this is how real it finds yours.")
     big = Image.fromarray(seen).resize((196, 196), Image.Resampling.NEAREST)
     c2.image(big, caption="What the model sees: 28×28, centred by centre of mass")
-    st.plotly_chart(probabilities_figure(p), key="probs")
+    st.plotly_chart(probabilities_figure(p), key="probs", config=PLOTLY_CONFIG)
 
 
 unreadable_note(all_runs)

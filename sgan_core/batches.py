@@ -32,8 +32,9 @@ class Batches:
         if cfg.labels > len(data.y_train):
             raise ConfigError(f"label budget {cfg.labels} exceeds the {len(data.y_train)} "
                               f"training images in {data.source}")
-        lab_idx = label_budget_indices(data.y_train, cfg.labels, cfg.seed)
-        self.x_lab, self.y_lab = self.x_train[lab_idx], data.y_train[lab_idx].astype(np.int32)
+        self.lab_idx = label_budget_indices(data.y_train, cfg.labels, cfg.seed)
+        self.x_lab = self.x_train[self.lab_idx]
+        self.y_lab = data.y_train[self.lab_idx].astype(np.int32)
         self.rng = np.random.default_rng(cfg.seed + 1)
         self.lab_queue = np.zeros(0, dtype=np.int64)
 

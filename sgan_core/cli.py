@@ -13,6 +13,7 @@ import time
 
 from .config import MAX_SEED, PRESETS, ConfigError, make_config, parse_labels, parse_setting
 from .data import DataError
+from .insight import confusion_matrix, per_digit_accuracy, top_confusions
 from .rundir import RUN_ID_RE, RunDir, UnreadableRun, create_run, list_runs
 from .variants import VARIANTS
 
@@ -117,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "several runs on the same labels read together (a committee)")
     e.add_argument("run_dirs", nargs="+", metavar="run_dir")
     e.add_argument("--mnist", help="path of mnist.npz")
+    e.add_argument("--mistakes", action="store_true",
+                   help="also print the confusion matrix, the accuracy per digit and the most "
+                        "frequent confusions (of the committee, for several runs)")
 
     w = sub.add_parser("worker", help="train queued runs, as many at once as the cores hold "
                                       "(started by the dashboard)")
@@ -246,7 +250,21 @@ def cmd_eval(args) -> int:
     if len(runs) > 1:
         print(f"committee of {len(runs)} (mean of their probabilities): test accuracy "
               f"{result['committee']:.2%} on {result['images']} images")
+    if args.mistakes:
+        print_mistakes(confusion_matrix(result["truth"], result["read"]))
     return 0
+
+
+def print_mistakes(matrix) -> None:
+    """The confusion matrix (rows: true digit, columns: read as), the accuracy per digit and
+    the most frequent confusions."""
+    print("\nconfusion matrix (rows: true digit, columns: read as)")
+    print("true " + "".join(f"{d:>6}" for d in range(10)) + "   accuracy")
+    for digit, (row, acc) in enumerate(zip(matrix, per_digit_accuracy(matrix))):
+        print(f"{digit:>4} " + "".join(f"{n:>6}" for n in row) + f"   {acc:8.2%}")
+    print("most frequent confusions:")
+    for true, read, count in top_confusions(matrix, 5) or [(None, None, 0)]:
+        print(f"  {true} read as {read}: {count}" if count else "  none")
 
 
 def cmd_list(args) -> int:

@@ -42,7 +42,8 @@ def average_probabilities(member_probs: list[np.ndarray]) -> np.ndarray:
 
 
 def evaluate(runs: list[RunDir], mnist_path: str | None = None) -> dict:
-    """Test accuracy of each member and of the committee: {"members": [...], "committee": acc}."""
+    """Test accuracy of each member and of the committee: {"members": [...], "committee": acc,
+    "images": n, "truth": test digits, "read": the committee's (or the one run's) readings}."""
     from .data import load_mnist
     cfgs = member_configs(runs)
     data = load_mnist(mnist_path or cfgs[0].mnist_path)
@@ -50,9 +51,9 @@ def evaluate(runs: list[RunDir], mnist_path: str | None = None) -> dict:
 
     def accuracy(p):
         return float((p.argmax(-1) == data.y_test).mean())
-    return {"members": [accuracy(p) for p in probs],
-            "committee": accuracy(average_probabilities(probs)),
-            "images": len(data.y_test)}
+    together = average_probabilities(probs)
+    return {"members": [accuracy(p) for p in probs], "committee": accuracy(together),
+            "images": len(data.y_test), "truth": data.y_test, "read": together.argmax(-1)}
 
 
 def label_groups(summaries: list[RunSummary]) -> dict[tuple, list[RunSummary]]:

@@ -19,12 +19,19 @@ def to_uint8(images: np.ndarray, input_range=(-1.0, 1.0)) -> np.ndarray:
 
 def grid_image(images: np.ndarray, rows: int = 10, input_range=(-1.0, 1.0)) -> Image.Image:
     """(N, 28, 28[, 1]) images -> one grayscale picture, `rows` images per side."""
-    imgs = to_uint8(images, input_range).reshape(-1, 28, 28)[: rows * rows]
-    cols = rows
-    canvas = np.zeros((rows * 28, cols * 28), dtype=np.uint8)
-    for i, img in enumerate(imgs):
+    return tile_image(to_uint8(images, input_range).reshape(-1, 28, 28), rows, rows)
+
+
+def tile_image(images: np.ndarray, cols: int, rows: int | None = None,
+               gap: int = 0) -> Image.Image:
+    """uint8 (N, 28, 28) images -> one picture, `cols` a row (as many rows as they need), with
+    `gap` grey pixels between them."""
+    rows = rows or max(1, -(-len(images) // cols))
+    step = 28 + gap
+    canvas = np.full((rows * step - gap, cols * step - gap), 128 if gap else 0, np.uint8)
+    for i, img in enumerate(images[: rows * cols]):
         r, c = divmod(i, cols)
-        canvas[r * 28:(r + 1) * 28, c * 28:(c + 1) * 28] = img
+        canvas[r * step:r * step + 28, c * step:c * step + 28] = img
     return Image.fromarray(canvas, mode="L")
 
 

@@ -27,9 +27,10 @@ class Hook:
 
 
 class MetricsLog(Hook):
-    """metrics.jsonl: the mean of each metric since the last row, every log_every steps, with
-    the test accuracy every eval_every steps and at the last step, and the accuracy on a fixed
-    test subset (cheap enough for the live chart) every subset_every steps."""
+    """metrics.jsonl (and TensorBoard's scalars): the mean of each metric since the last row,
+    every log_every steps, with the test accuracy every eval_every steps and at the last step
+    (with the self-label shares and an insight snapshot, insight.py), and the accuracy on a
+    fixed test subset (cheap enough for the live chart) every subset_every steps."""
 
     def __init__(self, trainer):
         super().__init__(trainer)
@@ -51,11 +52,16 @@ class MetricsLog(Hook):
                 acc = self.trainer.evaluate(lambda: not last and self.trainer.should_stop())
                 if acc is not None:
                     row["test_acc"] = self.test_acc = acc
-            self.trainer.run.append_metrics([row])
+                    row.update(self.trainer.insight.record(self.trainer.test_raw))
+            self._append(row)
 
     def at_end(self) -> None:
         if self.n:  # stopped between two rows: keep the means of the steps since the last one
-            self.trainer.run.append_metrics([self._row()])
+            self._append(self._row())
+
+    def _append(self, row: dict) -> None:
+        self.trainer.run.append_metrics([row])
+        self.trainer.events.scalars(row)
 
     def _row(self) -> dict:
         row = {"step": self.trainer.step, "elapsed_s": round(self.trainer.elapsed(), 3)}
@@ -65,8 +71,8 @@ class MetricsLog(Hook):
 
 
 class SampleGrids(Hook):
-    """samples/step_XXXXXX.png: the generator on fixed latent vectors, at step 0, every
-    sample_every steps and at the final step."""
+    """samples/step_XXXXXX.png (and TensorBoard's images): the generator on fixed latent
+    vectors, at step 0, every sample_every steps and at the final step."""
 
     def __init__(self, trainer):
         super().__init__(trainer)
@@ -88,6 +94,7 @@ class SampleGrids(Hook):
         t = self.trainer
         img = grid_image(t.sgan.generate(), 10, t.cfg.input_range)
         atomic_write_bytes(t.run.samples_dir / f"step_{t.step:06d}.png", png_bytes(img))
+        t.events.image("generated digits", t.step, img)
 
 
 class Checkpoints(Hook):

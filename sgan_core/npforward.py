@@ -1,4 +1,5 @@
-"""A saved Keras model's inference pass in NumPy, for the Draw page's one-image predictions.
+"""A saved Keras model's inference pass in NumPy, for the Draw page's one-image predictions and
+the generator desk's batches.
 
 Why not TensorFlow: after every script run Streamlit calls `keras.backend.clear_session()`
 (`script_runner._clean_problem_modules`), which empties TensorFlow's kernel caches. The next
@@ -31,6 +32,8 @@ def _activation(name: str) -> Callable[[np.ndarray], np.ndarray]:
         return np.tanh
     if name == "softmax":
         return _softmax
+    if name == "softplus":
+        return lambda x: np.logaddexp(0.0, x)
     raise UnsupportedModel(f"activation {name!r}")
 
 
@@ -58,6 +61,35 @@ def conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, stride: i
     return out + bias if bias is not None else out
 
 
+def conv2d_transpose(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, stride: int,
+                     padding: str) -> np.ndarray:
+    """NHWC transposed convolution as Keras computes it (kernel (kh, kw, out, in)): each input
+    pixel adds the kernel, weighted by its channels, into the output at stride spacing."""
+    n, h, w, _ = x.shape
+    kh, kw, cout, _ = kernel.shape
+    full = np.zeros((n, max((h - 1) * stride + kh, h * stride),
+                     max((w - 1) * stride + kw, w * stride), cout), np.float32)
+    for i in range(kh):
+        for j in range(kw):
+            full[:, i:i + (h - 1) * stride + 1:stride, j:j + (w - 1) * stride + 1:stride] += \
+                x @ kernel[i, j].T
+    if padding == "same":   # the crop of the convolution whose gradient this is
+        top, left = max(kh - stride, 0) // 2, max(kw - stride, 0) // 2
+        full = full[:, top:top + h * stride, left:left + w * stride]
+    return full + bias if bias is not None else full
+
+
+def _batch_norm(cfg, weights) -> Op:
+    if cfg.get("axis", -1) not in (-1, [-1], 3, [3]) and len(weights) != 4:
+        raise UnsupportedModel("batch normalization over an axis other than the last")
+    weights = list(weights)
+    gamma = weights.pop(0) if cfg["scale"] else 1.0
+    beta = weights.pop(0) if cfg["center"] else 0.0
+    mean, var = weights
+    factor = gamma / np.sqrt(var + cfg["epsilon"])
+    return lambda x: (x - mean) * factor + beta
+
+
 def _layer_op(layer) -> Op:
     kind = type(layer).__name__
     cfg = layer.get_config()
@@ -71,6 +103,12 @@ def _layer_op(layer) -> Op:
     if kind == "LeakyReLU":
         slope = cfg.get("negative_slope", cfg.get("alpha", 0.3))
         return lambda x: np.where(x > 0, x, slope * x)
+    if kind == "ReLU":
+        if cfg.get("max_value") is not None or cfg.get("negative_slope") or cfg.get("threshold"):
+            raise UnsupportedModel(f"ReLU options of layer {layer.name!r}")
+        return lambda x: np.maximum(x, 0.0)
+    if kind == "BatchNormalization":
+        return _batch_norm(cfg, weights)
     if kind == "Softmax":
         if cfg.get("axis", -1) not in (-1, [-1]):
             raise UnsupportedModel("softmax over an axis other than the last")
@@ -91,6 +129,14 @@ def _layer_op(layer) -> Op:
         kernel, bias = weights[0], (weights[1] if cfg["use_bias"] else None)
         stride, padding = cfg["strides"][0], cfg["padding"]
         return lambda x: act(conv2d(x, kernel, bias, stride, padding))
+    if kind == "Conv2DTranspose":
+        if (cfg["data_format"] != "channels_last" or tuple(cfg["dilation_rate"]) != (1, 1)
+                or cfg.get("output_padding") is not None or len(set(cfg["strides"])) != 1):
+            raise UnsupportedModel(f"Conv2DTranspose options of layer {layer.name!r}")
+        act = _activation(cfg["activation"])
+        kernel, bias = weights[0], (weights[1] if cfg["use_bias"] else None)
+        stride, padding = cfg["strides"][0], cfg["padding"]
+        return lambda x: act(conv2d_transpose(x, kernel, bias, stride, padding))
     raise UnsupportedModel(f"layer type {kind} ({layer.name!r})")
 
 

@@ -26,9 +26,8 @@ class ModelLoadError(ValueError):
     """A model file that cannot be used; the message is one sentence naming the file."""
 
 
-def load_classifier(path, outputs: int | None = 10):
-    """A Keras model file taking (N, 28, 28, 1) images (and, unless outputs is None, giving
-    `outputs` values per image), loaded in safe mode; ModelLoadError otherwise."""
+def load_model_file(path):
+    """A Keras model file of a run, loaded in safe mode; ModelLoadError otherwise."""
     path = Path(path)
     name = f"{path.parent.name}/{path.name}"
     if not path.is_file():
@@ -37,21 +36,47 @@ def load_classifier(path, outputs: int | None = 10):
         raise ModelLoadError(f"{name} is damaged: it is not a Keras model file.")
     import keras
     try:
-        model = keras.saving.load_model(str(path), safe_mode=True, compile=False)
+        return keras.saving.load_model(str(path), safe_mode=True, compile=False)
     except Exception as e:  # Keras raises many types for a bad file; all mean "unusable"
         if "lambda" in str(e).lower():
             raise ModelLoadError(f"{name} holds a Lambda layer (arbitrary Python code), which "
                                  "SGAN Lab never runs; this model cannot be used.") from None
         raise ModelLoadError(f"{name} is damaged or was not saved by SGAN Lab "
                              f"({type(e).__name__}).") from None
+
+
+def model_shapes(model) -> tuple:
+    """(input shape, output shape), or (None, None) for a model that has no single one."""
     try:
-        in_shape, out_shape = tuple(model.input_shape), tuple(model.output_shape)
+        return tuple(model.input_shape), tuple(model.output_shape)
     except (AttributeError, ValueError, TypeError):
-        in_shape = out_shape = None
+        return None, None
+
+
+def load_classifier(path, outputs: int | None = 10):
+    """A Keras model file taking (N, 28, 28, 1) images (and, unless outputs is None, giving
+    `outputs` values per image), loaded in safe mode; ModelLoadError otherwise."""
+    model = load_model_file(path)
+    in_shape, out_shape = model_shapes(model)
     if in_shape != (None, 28, 28, 1) or (outputs is not None and out_shape != (None, outputs)):
-        raise ModelLoadError(f"{name} is not an MNIST classifier (input {in_shape}, output "
-                             f"{out_shape}).")
+        path = Path(path)
+        raise ModelLoadError(f"{path.parent.name}/{path.name} is not an MNIST classifier "
+                             f"(input {in_shape}, output {out_shape}).")
     return model
+
+
+def numpy_function(model):
+    """x -> the model's output as an array: in NumPy (see npforward: Streamlit empties
+    TensorFlow's caches after every script run), or one traced TensorFlow call for models
+    with layers npforward does not know."""
+    try:
+        forward = compile_model(model)
+        return lambda x: forward(x)[0]
+    except UnsupportedModel:
+        import tensorflow as tf
+
+        traced = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        return lambda x: traced(x).numpy()
 
 
 def classify_images(run: RunDir, images: np.ndarray) -> np.ndarray:
@@ -106,22 +131,10 @@ class RunModel(DrawingReader):
 
 
 def _one_image_function(classifier, discriminator):
-    """x (1, 28, 28, 1) -> [probabilities, raw logits if there is a discriminator], as arrays.
-
-    In NumPy (see npforward: Streamlit empties TensorFlow's caches after every rerun, which
-    cost 30-60 ms per stroke); models with layers it does not know run as one traced
-    TensorFlow call instead."""
-    models = [m for m in (classifier, discriminator) if m is not None]
-    try:
-        forwards = [compile_model(m) for m in models]
-        return lambda x: [f(x)[0] for f in forwards]
-    except UnsupportedModel:
-        import tensorflow as tf
-
-        spec = tf.TensorSpec((1, 28, 28, 1), tf.float32)
-        traced = tf.function(lambda x: [m(x, training=False) for m in models],
-                             input_signature=[spec])
-        return lambda x: [out.numpy() for out in traced(x)]
+    """x (1, 28, 28, 1) -> [probabilities, raw logits if there is a discriminator], as arrays,
+    in NumPy where it can (a traced TensorFlow call cost 30-60 ms per stroke in the server)."""
+    forwards = [numpy_function(m) for m in (classifier, discriminator) if m is not None]
+    return lambda x: [f(x) for f in forwards]
 
 
 def model_version(run: RunDir) -> float:

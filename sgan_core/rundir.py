@@ -1,7 +1,9 @@
 """The run directory: the contract between the trainer (writer) and every reader (UI, CLI).
 
 `<runs>/<id>/` holds config.json, status.json, metrics.jsonl, samples/step_XXXXXX.png,
-classifier.keras, discriminator.keras, generator.keras and ckpt/ (resume state).
+insight/ (points.npz and step_XXXXXX.npz: how the model learns, see insight.py),
+classifier.keras, discriminator.keras, generator.keras, ckpt/ (resume state) and TensorBoard
+event files (events.out.tfevents.*).
 Every file is replaced atomically, so a reader or a killed writer never sees half a file.
 """
 from __future__ import annotations
@@ -74,6 +76,8 @@ class RunDir:
     status_path = property(lambda self: self.path / "status.json")
     metrics_path = property(lambda self: self.path / "metrics.jsonl")
     samples_dir = property(lambda self: self.path / "samples")
+    insight_dir = property(lambda self: self.path / "insight")
+    insight_points_path = property(lambda self: self.path / "insight" / "points.npz")
     ckpt_dir = property(lambda self: self.path / "ckpt")
     classifier_path = property(lambda self: self.path / "classifier.keras")
     discriminator_path = property(lambda self: self.path / "discriminator.keras")
@@ -146,15 +150,12 @@ class RunDir:
         atomic_write_bytes(self.metrics_path, "".join(json.dumps(r) + "\n" for r in rows).encode())
         return rows
 
-    # --- samples ---
+    # --- samples and insight snapshots: (step, path), oldest first ---
     def sample_files(self) -> list[tuple[int, Path]]:
-        out = []
-        for p in self.samples_dir.glob("step_*.png"):
-            try:
-                out.append((int(p.stem.split("_")[1]), p))
-            except (IndexError, ValueError):
-                continue
-        return sorted(out)
+        return _step_files(self.samples_dir, "png")
+
+    def insight_files(self) -> list[tuple[int, Path]]:
+        return _step_files(self.insight_dir, "npz")
 
     # --- stop requests ---
     def request_stop(self) -> None:
@@ -194,6 +195,16 @@ class RunDir:
             has_classifier=self.classifier_path.is_file(), problem=problem, sweep=sweep,
             threads=threads, host=_text(status.get("host")),
             finished_at=_seconds(status.get("finished_at")))
+
+
+def _step_files(folder: Path, suffix: str) -> list[tuple[int, Path]]:
+    out = []
+    for p in folder.glob(f"step_*.{suffix}"):
+        try:
+            out.append((int(p.stem.split("_")[1]), p))
+        except (IndexError, ValueError):
+            continue
+    return sorted(out)
 
 
 class UnreadableRun(ValueError):

@@ -119,21 +119,33 @@ class SGAN:
                 "loss_g": loss_g, "train_acc": losses.accuracy(raw_lab, y_lab)}
 
     # ---------- reading the model ----------
-    def accuracy(self, x: np.ndarray, y: np.ndarray, chunk: int = 2000,
-                 should_abort=lambda: False) -> float | None:
-        """Test accuracy of the weight-averaged discriminator; None if aborted part-way."""
-        correct = 0
+    def read(self, x: np.ndarray, chunk: int = 2000,
+             should_abort=lambda: False) -> np.ndarray | None:
+        """The weight-averaged discriminator's raw logits for x (see variants.py), in chunks;
+        None if aborted part-way."""
+        out = [np.zeros((0, self.variant.raw_width), np.float32)]
         for i in range(0, len(x), chunk):
             if should_abort():
                 return None
-            raw = self.raw_logits(x[i:i + chunk]).numpy()
-            correct += int((raw[:, :N_CLASSES].argmax(-1) == y[i:i + chunk]).sum())
-        return correct / len(x)
+            out.append(self.raw_logits(x[i:i + chunk]).numpy())
+        return np.concatenate(out)
+
+    def accuracy(self, raw: np.ndarray, y: np.ndarray) -> float:
+        """Share of images whose highest digit logit is their label."""
+        return int((raw[:, :N_CLASSES].argmax(-1) == y).sum()) / len(y)
 
     @tf.function
     def raw_logits(self, x):
-        """The weight-averaged discriminator's raw logits (see variants.py)."""
         return self.D_eval(x, training=False)[1]
+
+    def features(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(penultimate features, raw logits) of the weight-averaged discriminator."""
+        feats, raw = self._features_and_logits(x)
+        return feats.numpy(), raw.numpy()
+
+    @tf.function
+    def _features_and_logits(self, x):
+        return self.D_eval(x, training=False)
 
     def generate(self, z=None) -> np.ndarray:
         """Generated images for z (default: the fixed latent vectors of the sample grids)."""

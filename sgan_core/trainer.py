@@ -21,9 +21,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from . import insight
 from .batches import Batches
 from .config import RunConfig
 from .data import Mnist, load_mnist, scale_images
+from .events import EventFiles
 from .hooks import Checkpoints, Heartbeat, MetricsLog, SampleGrids
 from .rundir import RunDir, atomic_write_bytes
 from .sgan import SGAN
@@ -54,6 +56,9 @@ class Trainer:
         self.x_test = scale_images(data.x_test, cfg.input_range)
         self.y_test = data.y_test.astype(np.int32)
         self.sgan = SGAN(cfg)
+        self.insight = insight.Recorder(self, data)
+        self.events = None   # EventFiles while fit() runs
+        self.test_raw = None
         self.step = 0
         self.elapsed_before = 0.0
         self._t_start = None
@@ -69,6 +74,7 @@ class Trainer:
                          pid=os.getpid(), host=platform.node(),
                          node=os.environ.get("SGAN_NODE"), message="training",
                          elapsed_s=self.elapsed(), started_at=time.time())
+        self.events = EventFiles(str(run.path))
         log = MetricsLog(self)
         hooks = [log, SampleGrids(self), Checkpoints(self), Heartbeat(self, log, progress)]
         reason = "finished"
@@ -87,6 +93,7 @@ class Trainer:
                 break
         for hook in hooks:
             hook.at_end()
+        self.events.close()
         run.clear_stop()
         return run.write_status(state=reason, step=self.step, elapsed_s=self.elapsed(),
                                 test_acc=log.test_acc, message=self._end_message(reason),
@@ -103,10 +110,16 @@ class Trainer:
             raise TrainingFailed(msg)
 
     def evaluate(self, should_abort=lambda: False, subset: bool = False) -> float | None:
-        """Test accuracy of the weight-averaged model: all 10,000 images, or the first
-        TEST_SUBSET (the live chart's cheap, frequent reading)."""
+        """Test accuracy of the weight-averaged model: all 10,000 images (their raw logits are
+        kept in `test_raw` for the insight recorder), or the first TEST_SUBSET (the live
+        chart's cheap, frequent reading). None if a stop request cut it short."""
         n = TEST_SUBSET if subset else len(self.y_test)
-        return self.sgan.accuracy(self.x_test[:n], self.y_test[:n], should_abort=should_abort)
+        raw = self.sgan.read(self.x_test[:n], should_abort=should_abort)
+        if raw is None:
+            return None
+        if not subset:
+            self.test_raw = raw
+        return self.sgan.accuracy(raw, self.y_test[:n])
 
     # ---------- time and stopping ----------
     def elapsed(self) -> float:
@@ -184,12 +197,12 @@ class Trainer:
 
 
 def prepare_resume(run: RunDir) -> Trainer:
-    """A Trainer restored from the run's last checkpoint, with metrics and grids past it
-    dropped."""
+    """A Trainer restored from the run's last checkpoint, with metrics, grids and insight
+    snapshots past it dropped."""
     trainer = Trainer(run.load_config(), run)
     trainer.load_checkpoint()
     rows = run.truncate_metrics(trainer.step)
-    for step, path in run.sample_files():
+    for step, path in run.sample_files() + run.insight_files():
         if step > trainer.step:
             path.unlink(missing_ok=True)
     # the status must not keep the accuracy of steps that are being trained again

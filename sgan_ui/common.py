@@ -33,6 +33,12 @@ def run_from_id(run_id: str | None) -> RunDir | None:
         return None
 
 
+# st.plotly_chart's toolbar: no upload to Plotly Cloud, no link to plotly.com; its camera
+# button saves the chart as a PNG in the browser
+PLOTLY_CONFIG = {"displaylogo": False, "showSendToCloud": False, "showEditInChartStudio": False,
+                 "showLink": False, "modeBarButtonsToRemove": ["sendChartToCloud"],
+                 "toImageButtonOptions": {"format": "png", "scale": 2}}
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
 
 

@@ -106,3 +106,35 @@ def markdown_table(table: list[dict]) -> str:
         lines.append(f"| {row['labels']} | {row['variant']} | {mean_sd(row['mean'], row['sd'])} "
                      f"| {row['n']}/{row['runs']} |")
     return "\n".join(lines)
+
+
+def self_label_sentence(labels: int, snap: dict, variant: str, bar: float) -> str:
+    """What one insight snapshot says of the labels a run gives itself, for a stakeholder."""
+    sample, total = int(snap["self_sample"]), int(snap["train_size"])
+    labeled, right = int(snap["self_by_digit"].sum()), int(snap["self_right_by_digit"].sum())
+    if not sample:
+        return "No unlabeled images were left to measure this on."
+    about = round(labeled / sample * total)
+    share_right = f"{right / labeled:.1%}" if labeled else "none"
+    measured = (f"measured on {sample:,} of them against MNIST's own labels, which training "
+                "never sees")
+    if snap["self_training"]:
+        if not labeled:
+            return (f"From {labels:,} labeled images the model labels none of the {total:,} "
+                    f"training images itself yet ({measured}).")
+        return (f"From {labels:,} labeled images the model now labels about {about:,} of the "
+                f"{total:,} training images itself; {share_right} of those labels are right "
+                f"({measured}).")
+    return (f"This run does not label images for itself ({variant}: no self-training). At the "
+            f"same bar (sure above {bar:.0%}) its classifier alone would label about {about:,} "
+            f"of the {total:,} training images; {share_right} of those would be right "
+            f"({measured}).")
+
+
+def mistakes_sentence(matrix, confusions: list[tuple[int, int, int]], step: int) -> str:
+    total, right = int(matrix.sum()), int(matrix.trace())
+    if total == right:
+        return f"At step {step} it reads all {total:,} test digits right."
+    top = confusions[0]
+    return (f"At step {step} it misreads {total - right:,} of the {total:,} test digits; most "
+            f"often a {top[0]} read as a {top[1]} ({top[2]} times).")

@@ -1,0 +1,333 @@
+"""The Train page's "How it learns" panels: the labels a run gives itself, the map of what the
+discriminator sees, its mistakes, the generator's desk, and every panel's data to download.
+
+They read the run's insight/ snapshots (sgan_core/insight.py). What every viewer sees is
+built once per snapshot file and shared (cache_resource keyed by the file's path, time and
+size); the generator desk answers in NumPy inside the server (sgan_core/desk.py).
+"""
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from sgan_core.desk import Desk
+from sgan_core.grids import png_bytes, tile_image
+from sgan_core.insight import InsightError, read_points, read_snapshot, top_confusions
+from sgan_core.predict import ModelLoadError
+from sgan_core.rundir import RunDir
+
+from .common import PLOTLY_CONFIG, plain
+from .insight_charts import (
+    MAP_LAYOUTS,
+    confusion_figure,
+    map_figure,
+    self_label_bars,
+    self_label_figure,
+)
+from .words import mistakes_sentence, self_label_sentence
+
+GALLERY = 40      # misread digits shown at once
+MAP_PICKED = 48   # images of picked map points shown at once
+
+
+def _key(path) -> tuple[str, float, int]:
+    st_ = path.stat()
+    return str(path), st_.st_mtime, st_.st_size
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _snapshot(path: str, mtime: float, size: int) -> dict | str:
+    try:
+        return read_snapshot(path)
+    except InsightError as e:
+        return str(e)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _points(path: str, mtime: float, size: int) -> dict | str:
+    try:
+        return read_points(path)
+    except InsightError as e:
+        return str(e)
+
+
+def readable_snapshots(run: RunDir) -> tuple[list[tuple[int, dict]], list[str]]:
+    """(step, snapshot) of every snapshot that can be read, and why the others cannot."""
+    good, bad = [], []
+    for step, path in run.insight_files():
+        try:
+            snap = _snapshot(*_key(path))
+        except OSError:  # removed since the listing (a resume drops later snapshots)
+            continue
+        (bad if isinstance(snap, str) else good).append(snap if isinstance(snap, str)
+                                                        else (step, snap))
+    return good, bad
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def figure(kind: str, key: tuple, _args: tuple) -> go.Figure:
+    """A panel's figure, built (and validated by plotly) once per `key` (run, snapshot step,
+    rows) for every viewer; _args, what it is built from, is not hashed."""
+    return go.Figure(_BUILDERS[kind](*_args))
+
+
+_BUILDERS = {"self": self_label_figure, "bars": self_label_bars, "map": map_figure,
+             "confusion": confusion_figure}
+
+
+def _csv(header: list[str], rows) -> str:
+    out = io.StringIO()
+    out.write(",".join(header) + "\n")
+    for row in rows:
+        out.write(",".join(str(v) for v in row) + "\n")
+    return out.getvalue()
+
+
+def learning_section(run: RunDir, summary, cfg, rows) -> None:
+    st.subheader("How it learns")
+    snaps, bad = readable_snapshots(run)
+    if bad:
+        st.warning(f"{len(bad)} insight file(s) cannot be read and are left out: "
+                   f"{plain(bad[0])}.")
+    if not snaps:
+        st.caption("No insight yet: the first is recorded at the first full evaluation "
+                   f"(step {cfg.eval_every})." if summary.active else
+                   "This run has no insight/ files (it was trained before SGAN Lab recorded "
+                   "how runs learn): train it again to see its self-labels, map and mistakes.")
+        generator_tab(run, cfg)
+        return
+    points_path = run.insight_points_path
+    points = _points(*_key(points_path)) if points_path.is_file() else "insight/points.npz " \
+        "is missing"
+    tabs = st.tabs(["Labels it gives itself", "Map", "Mistakes", "Generator"])
+    with tabs[0]:
+        self_label_tab(run, summary, cfg, rows, snaps)
+    with tabs[1]:
+        if isinstance(points, str):
+            st.warning(f"The map cannot be drawn: {plain(points)}.")
+        else:
+            map_tab(run, snaps, points)
+    with tabs[2]:
+        mistakes_tab(run, snaps[-1])
+    with tabs[3]:
+        generator_tab(run, cfg)
+
+
+def self_label_tab(run, summary, cfg, rows, snaps) -> None:
+    step, last = snaps[-1]
+    st.markdown(self_label_sentence(cfg.labels, last, cfg.variant, cfg.pseudo_threshold))
+    rows = [r for r in rows if "self_labeled" in r]  # the full evaluations' rows
+    key = (str(run.path), step, len(rows))
+    c1, c2 = st.columns([3, 2])
+    with c1:
+        st.plotly_chart(figure("self", key, (rows, snaps)), key="self_chart",
+                        config=PLOTLY_CONFIG)
+    with c2:
+        st.plotly_chart(figure("bars", key, (last,)), key="self_bars", config=PLOTLY_CONFIG)
+    st.caption("The teacher (the weight-averaged discriminator) labels an unlabeled image when "
+               "it is sure of it: above its bar for the digit it reads, a bar that starts low "
+               "and rises to "
+               f"{cfg.pseudo_threshold:.0%} as it grows sure of every digit. Pick a digit in "
+               "the legend to see how right its labels of that digit are.")
+    st.download_button(
+        "Self-labels (CSV)", key="csv_self", mime="text/csv", file_name=f"{run.id}-self.csv",
+        data=_csv(["step", "digit", "labeled_in_sample", "right_in_sample", "sample", "bar"],
+                  ((s, d, int(p["self_by_digit"][d]), int(p["self_right_by_digit"][d]),
+                    int(p["self_sample"]), round(float(p["self_bars"][d]), 4))
+                   for s, p in snaps for d in range(10))))
+
+
+def map_tab(run, snaps, points) -> None:
+    steps = [s for s, _ in snaps]
+    step = steps[-1]
+    if len(steps) > 1:
+        step = st.select_slider("Step (slide back to watch the clusters form)", steps,
+                                value=steps[-1], key="map_step")
+    snap = dict(snaps)[step]
+    layout = st.segmented_control("Place each image by", list(MAP_LAYOUTS),
+                                  format_func=MAP_LAYOUTS.get, default="belief",
+                                  key="map_layout") or "belief"
+    fig = figure("map", (str(run.path), step, layout), (snap, points, layout))
+    event = st.plotly_chart(fig, key="map_chart", config=PLOTLY_CONFIG, on_select="rerun",
+                            selection_mode=("points", "box", "lasso"))
+    st.caption(MAP_CAPTIONS[layout] + " A dot's colour is its true digit; stars are the "
+               "labeled images, crosses the generated ones. Lasso or click points to see their "
+               "images.")
+    picked = (event or {}).get("selection", {}).get("points", []) if event else []
+    show_picked(picked, snap, points)
+    st.download_button(
+        "Map of this step (CSV)", key="csv_map", mime="text/csv",
+        file_name=f"{run.id}-map-{step}.csv",
+        data=_csv(["kind", "index", "x", "y", "belief_x", "belief_y", "true_digit", "read_as"],
+                  _map_rows(snap, points)))
+
+
+MAP_CAPTIONS = {
+    "belief": "Each dot is a test image, pulled towards each digit's corner as strongly as the "
+              "discriminator believes it is that digit: the images it is sure of sit in a "
+              "corner, those it hesitates over between two.",
+    "map": "Each dot is a test image, placed by what the discriminator's last hidden layer "
+           "makes of it: the two main directions of a PCA, turned to match the previous step "
+           "so the picture does not flip. Two directions cannot hold ten digits apart: most "
+           "overlap here even when the classifier tells them apart.",
+}
+
+
+def _map_rows(snap, points):
+    asked = snap.get("map_fake_asked")
+    kinds = (("test", points["test_digits"], snap["map_test_read"]),
+             ("labeled", points["labeled_digits"], None),
+             ("generated", asked, snap["map_fake_read"]))
+    for kind, truth, read in kinds:
+        for i, ((x, y), (bx, by)) in enumerate(zip(snap[f"map_{_KEY[kind]}"],
+                                                   snap[f"belief_{_KEY[kind]}"])):
+            known = truth is not None and i < len(truth) and truth[i] >= 0
+            yield (kind, i, round(float(x), 4), round(float(y), 4), round(float(bx), 4),
+                   round(float(by), 4), int(truth[i]) if known else "",
+                   int(read[i]) if read is not None else "")
+
+
+_KEY = {"test": "test", "labeled": "labeled", "generated": "fake"}
+
+
+def show_picked(picked: list, snap, points) -> None:
+    """The images of the points picked on the map, with what they are and were read as."""
+    images, captions = [], []
+    curves = {10: ("labeled", points["labeled_images"], points["labeled_digits"]),
+              11: ("generated", snap.get("fake_images"), None)}
+    for p in picked[:MAP_PICKED]:
+        c, i = p.get("curve_number"), p.get("point_index")
+        if not isinstance(c, int) or not isinstance(i, int):
+            continue
+        if c < 10:  # one curve per true digit
+            idx = np.flatnonzero(points["test_digits"][:len(snap["map_test"])] == c)
+            if i < len(idx):
+                j = idx[i]
+                images.append(points["test_images"][j])
+                captions.append(f"a {c}, read {snap['map_test_read'][j]}")
+        elif c in curves and curves[c][1] is not None and i < len(curves[c][1]):
+            kind, imgs, digits = curves[c]
+            images.append(imgs[i])
+            captions.append(f"labeled {digits[i]}" if kind == "labeled" else
+                            f"generated, read {snap['map_fake_read'][i]}")
+    if images:
+        st.image(images, caption=captions, width=56)
+    elif picked:
+        st.caption("Those points have no images to show.")
+
+
+def mistakes_tab(run, latest) -> None:
+    step, snap = latest
+    matrix = snap["confusion"]
+    pairs = top_confusions(matrix, 90)
+    st.markdown(mistakes_sentence(matrix, pairs, step))
+    c1, c2 = st.columns([1, 1])
+    with c1:
+        st.plotly_chart(figure("confusion", (str(run.path), step), (matrix, step)),
+                        key="confusion_chart", config=PLOTLY_CONFIG)
+    with c2:
+        options = ["all mistakes"] + [f"{t} read as {r} ({n})" for t, r, n in pairs]
+        choice = st.selectbox("Show", options, index=1 if len(options) > 1 else 0,
+                              key="mistake_pair",
+                              help="Pairs by how often they happen: pick one to see those "
+                                   "digits.")
+        keep = np.ones(len(snap["mistake_index"]), bool)
+        if choice != options[0]:
+            t, r, _ = pairs[options.index(choice) - 1]
+            keep = (snap["mistake_truth"] == t) & (snap["mistake_read"] == r)
+        idx = np.flatnonzero(keep)[:GALLERY]
+        if len(idx):
+            st.image([snap["mistake_images"][i] for i in idx], width=56,
+                     caption=[f"read {snap['mistake_read'][i]}, "
+                              f"{snap['mistake_conf'][i]:.0%} sure" for i in idx])
+            st.caption(f"{len(idx)} of the {int(keep.sum())} kept, surest first (the snapshot "
+                       f"keeps the {len(snap['mistake_index'])} surest mistakes).")
+        else:
+            st.caption("None of the kept mistakes is of this pair.")
+        gallery = tile_image(np.stack([snap["mistake_images"][i] for i in idx]), 10, gap=2) \
+            if len(idx) else None
+        if gallery is not None:
+            st.download_button("These digits (PNG)", png_bytes(gallery), key="png_mistakes",
+                               file_name=f"{run.id}-mistakes-{step}.png", mime="image/png")
+    st.download_button(
+        "Confusion matrix (CSV)", key="csv_confusion", mime="text/csv",
+        file_name=f"{run.id}-confusion-{step}.csv",
+        data=_csv(["true_digit"] + [f"read_{d}" for d in range(10)],
+                  ([t] + [int(n) for n in row] for t, row in enumerate(matrix))))
+    st.download_button(
+        "Misread digits (CSV)", key="csv_mistakes", mime="text/csv",
+        file_name=f"{run.id}-mistakes-{step}.csv",
+        data=_csv(["test_index", "true_digit", "read_as", "confidence"],
+                  ((int(i), int(t), int(r), round(float(c), 4)) for i, t, r, c in zip(
+                      snap["mistake_index"], snap["mistake_truth"], snap["mistake_read"],
+                      snap["mistake_conf"]))))
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the generator…")
+def _desk(path: str, version: tuple) -> Desk | str:
+    try:
+        return Desk(RunDir(path))
+    except ModelLoadError as e:
+        return str(e)
+
+
+def generator_tab(run: RunDir, cfg) -> None:
+    if not cfg.is_gan:
+        st.caption("A supervised run has no generator.")
+        return
+    try:
+        version = (run.generator_path.stat().st_mtime, run.classifier_path.stat().st_mtime)
+    except OSError:
+        st.caption("Its generator is saved at the first checkpoint "
+                   f"(step {cfg.checkpoint_every}); the desk opens then.")
+        return
+    desk = _desk(str(run.path), version)
+    if isinstance(desk, str):
+        st.warning(f"The generator cannot be used: {plain(desk)}")
+        return
+    st.caption("The latest saved generator (saved every "
+               f"{cfg.checkpoint_every} steps and at the end); the sample grids above show "
+               "how it got there.")
+    c1, c2 = st.columns([1, 1])
+    with c1:
+        digit = st.segmented_control("Ask it for a", list(range(10)), default=4,
+                                     key="desk_digit") or 0
+        if st.button("New batch", key="desk_new", icon=":material/casino:"):
+            st.session_state["desk_seed"] = st.session_state.get("desk_seed", 0) + 1
+        t0 = time.perf_counter()
+        images, tried = desk.batch(digit, st.session_state.get("desk_seed", 0))
+        read, _ = desk.read(images) if len(images) else (np.zeros(0, int), None)
+        ms = (time.perf_counter() - t0) * 1000
+        if len(images):
+            picture = tile_image(images, 10, gap=2)
+            st.image(png_bytes(picture), width=420)
+            how = ("told to draw it" if desk.conditional else
+                   f"not told which digit to draw: these are the ones its classifier reads as "
+                   f"a {digit}, out of {tried} it drew")
+            st.caption(f"{len(images)} drawings of a {digit} (the generator is {how}); its "
+                       f"classifier reads {int((read == digit).sum())} of them as a {digit}. "
+                       f"Answered in {ms:.0f} ms.")
+            st.download_button("This batch (PNG)", png_bytes(picture), key="png_batch",
+                               file_name=f"{run.id}-asked-{digit}.png", mime="image/png")
+        else:
+            st.caption(f"Of {tried} drawings, its classifier reads none as a {digit}. "
+                       f"Answered in {ms:.0f} ms.")
+    with c2:
+        a, b = st.columns(2)
+        first = a.selectbox("Morph from", range(10), index=3, key="morph_from")
+        last = b.selectbox("to", range(10), index=8, key="morph_to")
+        if st.button("New pair", key="morph_new", icon=":material/casino:"):
+            st.session_state["morph_seed"] = st.session_state.get("morph_seed", 0) + 2
+        seed = st.session_state.get("morph_seed", 0)
+        row = tile_image(desk.morph(first, last, 1000 + seed, 1001 + seed), 10, gap=2)
+        st.image(png_bytes(row), width=420)
+        st.caption("Ten steps on a straight line between two random inputs"
+                   + (f", the digit asked for blending from {first} to {last}."
+                      if desk.conditional else
+                      " (this generator takes no digit: the ends are whatever it draws)."))
+        st.download_button("This morph (PNG)", png_bytes(row), key="png_morph",
+                           file_name=f"{run.id}-morph.png", mime="image/png")
