@@ -1,8 +1,9 @@
 """TensorBoard event files beside the run directory's own files: `tensorboard --logdir runs`
 shows every run's scalar curves and its sample grids.
 
-Written with TensorFlow's `tf.summary.write` and the metadata TensorBoard's scalar and image
-plugins read, so training needs no TensorBoard package (`tf.summary.scalar` would: it lives in
+Written with TensorFlow's own summary writer (`tf.summary.experimental.write_raw_pb`) and the
+metadata TensorBoard's scalar and image plugins read, so training needs no TensorBoard package
+(`tf.summary.scalar` would: it lives in
 TensorBoard). TensorBoard itself is optional: `pip install -r requirements-tensorboard.txt`.
 """
 from __future__ import annotations
@@ -39,25 +40,27 @@ def scalar_tag(key: str) -> str:
 
 class EventFiles:
     """One writer per training process; a resumed run starts a new file (TensorBoard drops
-    the steps a resume trains again)."""
+    the steps a resume trains again). Each row or picture is one Summary written at once."""
 
     def __init__(self, logdir: str):
         self.writer = tf.summary.create_file_writer(logdir)
 
-    def scalars(self, row: dict) -> None:
-        step = int(row["step"])
+    def _write(self, step: int, values: list) -> None:
         with self.writer.as_default():
-            for key, value in row.items():
-                if key not in ("step", "elapsed_s"):
-                    tf.summary.write(scalar_tag(key), tf.constant(float(value), tf.float32),
-                                     step=step, metadata=SCALAR)
+            tf.summary.experimental.write_raw_pb(
+                summary_pb2.Summary(value=values).SerializeToString(), step=step)
+
+    def scalars(self, row: dict) -> None:
+        self._write(int(row["step"]), [
+            summary_pb2.Summary.Value(tag=scalar_tag(key), metadata=SCALAR,
+                                      tensor=tf.make_tensor_proto(float(value), tf.float32))
+            for key, value in row.items() if key not in ("step", "elapsed_s")])
 
     def image(self, tag: str, step: int, image: Image.Image) -> None:
-        """A picture, as TensorBoard's image plugin stores it."""
+        """A picture, as TensorBoard's image plugin stores it: [width, height, PNG]."""
         w, h = image.size
-        with self.writer.as_default():
-            tf.summary.write(tag, tf.constant([str(w), str(h), png_bytes(image)]), step=step,
-                             metadata=IMAGE)
+        tensor = tf.make_tensor_proto([str(w).encode(), str(h).encode(), png_bytes(image)])
+        self._write(step, [summary_pb2.Summary.Value(tag=tag, metadata=IMAGE, tensor=tensor)])
 
     def close(self) -> None:
         self.writer.flush()

@@ -52,7 +52,7 @@ class MetricsLog(Hook):
                 acc = self.trainer.evaluate(lambda: not last and self.trainer.should_stop())
                 if acc is not None:
                     row["test_acc"] = self.test_acc = acc
-                    row.update(self.trainer.insight.record(self.trainer.test_raw))
+                    row.update(self.trainer.insight.record(*self.trainer.test_reading))
             self._append(row)
 
     def at_end(self) -> None:
@@ -92,7 +92,7 @@ class SampleGrids(Hook):
             return
         self.saved_at = self.trainer.step
         t = self.trainer
-        img = grid_image(t.sgan.generate(), 10, t.cfg.input_range)
+        img = grid_image(t.fixed_samples(), 10, t.cfg.input_range)
         atomic_write_bytes(t.run.samples_dir / f"step_{t.step:06d}.png", png_bytes(img))
         t.events.image("generated digits", t.step, img)
 

@@ -31,7 +31,10 @@ from .rundir import atomic_write_bytes
 from .variants import N_CLASSES
 
 MAP_POINTS = 2000      # test images on the map
-SELF_SAMPLE = 10_000   # unlabeled training images the self-label share is measured on
+# unlabeled training images the self-label shares are measured on: 3,000 give a share of 95% to
+# +-0.4 points (one standard error) at under a third of the cost of 10,000 (0.65 s a snapshot,
+# which alone would spend 7% of a `fast` run's time: benchmarks/insight_cost.py)
+SELF_SAMPLE = 3_000
 MAX_LABELED = 500      # labeled images on the map (budgets are usually far smaller)
 MAX_MISTAKES = 500     # misread test images kept per snapshot, surest first
 SAMPLE_SEED = 20261203
@@ -47,13 +50,12 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def pca_basis(feats: np.ndarray, k: int = 2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(mean, top-k principal directions (k, d)) by a randomized range finder: a few matrix
-    products instead of a full SVD of a 2,000 x 2,048 matrix."""
+    """(mean, top-k principal directions (k, d)) by a randomized range finder (Halko et al.
+    2011): a few matrix products instead of a full SVD of a 2,000 x 2,048 matrix."""
     mean = feats.mean(0)
     x = feats - mean
-    y = x @ np.random.default_rng(seed).standard_normal((x.shape[1], k + 10))
-    for _ in range(4):  # power iterations sharpen the leading directions
-        y, _ = np.linalg.qr(x @ (x.T @ y))
+    y = x @ np.random.default_rng(seed).standard_normal((x.shape[1], k + 10)).astype(x.dtype)
+    y, _ = np.linalg.qr(x @ (x.T @ y))  # one power iteration sharpens the leading directions
     q, _ = np.linalg.qr(y)
     _, _, vt = np.linalg.svd(q.T @ x, full_matrices=False)
     return mean, vt[:k]
@@ -145,12 +147,13 @@ class Recorder:
                       labeled_images=data.x_train[lab_idx][:MAX_LABELED],
                       labeled_digits=data.y_train[lab_idx][:MAX_LABELED].astype(np.uint8))
 
-    def record(self, test_raw: np.ndarray) -> dict:
-        """test_raw: the full evaluation's raw logits on every test image."""
+    def record(self, test_raw: np.ndarray, map_features: np.ndarray) -> dict:
+        """test_raw: the full evaluation's raw logits on every test image; map_features: the
+        penultimate features of the map's test images, read in the same pass."""
         t = self.trainer
         fields, self_part = self._self_labels()
         snapshot = dict(step=np.int64(t.step), **self_part, **self._mistakes(test_raw),
-                        **self._map())
+                        **self._map(test_raw[:self.n_map], map_features))
         write_npz(t.run.insight_dir / f"step_{t.step:06d}.npz", **snapshot)
         return fields
 
@@ -185,18 +188,19 @@ class Recorder:
                     mistake_conf=conf[wrong].astype(np.float32),
                     mistake_images=self.x_test_uint8[wrong])
 
-    def _map(self) -> dict:
+    def _map(self, test_raw: np.ndarray, test_feats: np.ndarray) -> dict:
         t, cfg = self.trainer, self.cfg
-        parts = [t.x_test[:self.n_map], self.x_lab]
-        fakes = t.sgan.generate() if t.sgan.G is not None else None
+        parts = [self.x_lab]
+        fakes = t.fixed_samples()
         if fakes is not None:
             parts.append(fakes)
         feats, raw = t.sgan.features(np.concatenate(parts))
-        feats = feats.reshape(len(feats), -1).astype(np.float64)
+        feats = np.concatenate([test_feats, feats]).reshape(self.n_map + len(feats), -1)
+        raw = np.concatenate([test_raw, raw])
         mean, basis = pca_basis(feats[:self.n_map])
         coords = (feats - mean) @ basis.T
         n_lab = len(self.x_lab)
-        test, lab, fake = np.split(coords, [self.n_map, self.n_map + n_lab])
+        test, lab, fake = np.split(coords.astype(np.float64), [self.n_map, self.n_map + n_lab])
         test, lab, fake = aligned(test, [lab, fake], self.previous)
         self.previous = test
         read = raw[:, :N_CLASSES].argmax(-1)

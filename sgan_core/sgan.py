@@ -130,6 +130,14 @@ class SGAN:
             out.append(self.raw_logits(x[i:i + chunk]).numpy())
         return np.concatenate(out)
 
+    def read_with_features(self, x: np.ndarray, n_features: int, chunk: int = 2000,
+                           should_abort=lambda: False):
+        """(raw logits of x, penultimate features of its first n_features images), the first
+        images read once for both; None if aborted part-way."""
+        feats, raw = self.features(x[:n_features])
+        rest = self.read(x[n_features:], chunk, should_abort)
+        return None if rest is None else (np.concatenate([raw, rest]), feats)
+
     def accuracy(self, raw: np.ndarray, y: np.ndarray) -> float:
         """Share of images whose highest digit logit is their label."""
         return int((raw[:, :N_CLASSES].argmax(-1) == y).sum()) / len(y)

@@ -58,7 +58,8 @@ class Trainer:
         self.sgan = SGAN(cfg)
         self.insight = insight.Recorder(self, data)
         self.events = None   # EventFiles while fit() runs
-        self.test_raw = None
+        self.test_reading = None
+        self._samples = (None, None)
         self.step = 0
         self.elapsed_before = 0.0
         self._t_start = None
@@ -110,16 +111,28 @@ class Trainer:
             raise TrainingFailed(msg)
 
     def evaluate(self, should_abort=lambda: False, subset: bool = False) -> float | None:
-        """Test accuracy of the weight-averaged model: all 10,000 images (their raw logits are
-        kept in `test_raw` for the insight recorder), or the first TEST_SUBSET (the live
-        chart's cheap, frequent reading). None if a stop request cut it short."""
-        n = TEST_SUBSET if subset else len(self.y_test)
-        raw = self.sgan.read(self.x_test[:n], should_abort=should_abort)
-        if raw is None:
+        """Test accuracy of the weight-averaged model: all 10,000 images, or the first
+        TEST_SUBSET (the live chart's cheap, frequent reading). None if a stop request cut it
+        short. A full evaluation keeps its raw logits, and the features of the map's test
+        images, in `test_reading` for the insight recorder."""
+        if subset:
+            raw = self.sgan.read(self.x_test[:TEST_SUBSET], should_abort=should_abort)
+            return None if raw is None else self.sgan.accuracy(raw, self.y_test[:TEST_SUBSET])
+        reading = self.sgan.read_with_features(self.x_test, self.insight.n_map,
+                                               should_abort=should_abort)
+        if reading is None:
             return None
-        if not subset:
-            self.test_raw = raw
-        return self.sgan.accuracy(raw, self.y_test[:n])
+        self.test_reading = reading
+        return self.sgan.accuracy(reading[0], self.y_test)
+
+    def fixed_samples(self):
+        """The generator on the sample grid's fixed latent vectors at this step (None without
+        a generator), made once for the grid and the map."""
+        if self.sgan.G is None:
+            return None
+        if self._samples[0] != self.step:
+            self._samples = (self.step, self.sgan.generate())
+        return self._samples[1]
 
     # ---------- time and stopping ----------
     def elapsed(self) -> float:

@@ -93,11 +93,14 @@ def learning_section(run: RunDir, summary, cfg, rows) -> None:
     if bad:
         st.warning(f"{len(bad)} insight file(s) cannot be read and are left out: "
                    f"{plain(bad[0])}.")
-    if not snaps:
+    if not snaps and not bad:
         st.caption("No insight yet: the first is recorded at the first full evaluation "
                    f"(step {cfg.eval_every})." if summary.active else
                    "This run has no insight/ files (it was trained before SGAN Lab recorded "
                    "how runs learn): train it again to see its self-labels, map and mistakes.")
+        generator_tab(run, cfg)
+        return
+    if not snaps:
         generator_tab(run, cfg)
         return
     points_path = run.insight_points_path

@@ -377,3 +377,52 @@ def test_compare_shows_the_demo_and_keeps_phone_charts_readable(server, tmp_path
                 assert result["title"] and result["apart"] and result["inside"], (i, result)
         finally:
             browser.close()
+
+
+def test_train_page_shows_every_panel_of_how_it_learns(server, page, tmp_path,
+                                                       finished_runs_dir):
+    """A finished 30-step run: the self-label sentence and charts, the map (its images on a
+    click), the confusion matrix with its gallery, the generator asked for a 4; nothing is
+    fetched from another host and no chart can be uploaded."""
+    import shutil
+
+    from sgan_core.rundir import list_run_dirs
+    runs_dir = tmp_path / "runs"
+    shutil.copytree(finished_runs_dir, runs_dir)
+    run = next(r for r in list_run_dirs(runs_dir) if r.read_config()["variant"] == "stacked")
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    url = server(runs_dir)
+    page.goto(f"{url}/Train?run={run.id}")
+    page.get_by_text("How it learns").wait_for()
+    page.get_by_text(re.compile("From 20 labeled images the model now labels about")).wait_for()
+
+    def plot_titled(text: str) -> str:
+        return ("[...document.querySelectorAll('.js-plotly-plot')].some(p => p._fullLayout && "
+                f"p.offsetParent !== null && (p._fullLayout.title.text || '').includes({text!r}))")
+    page.wait_for_function(plot_titled("Labels it gives itself"))
+    page.get_by_role("tab", name="Map").click()
+    page.wait_for_function(plot_titled("what it believes"))
+    # a click on a test image's dot shows that image
+    page.evaluate("""() => {
+        const p = [...document.querySelectorAll('.js-plotly-plot')].find(p =>
+            p._fullLayout && (p._fullLayout.title.text || '').includes('what it believes'));
+        p.emit('plotly_selected', {points: [{curveNumber: 4, pointNumber: 0, pointIndex: 0,
+                                             data: p.data[4], fullData: p._fullData[4]}]});
+    }""")
+    page.get_by_text(re.compile(r"^a 4, read \d$")).first.wait_for()
+    page.get_by_role("tab", name="Mistakes").click()
+    page.wait_for_function(plot_titled("what it reads each test digit as"))
+    page.get_by_text(re.compile("of the 1,000 test digits")).wait_for()
+    page.get_by_role("tab", name="Generator").click()
+    page.get_by_text(re.compile(r"drawings of a 4 \(the generator is told to draw it\)")) \
+        .wait_for()
+    page.get_by_text(re.compile(r"Answered in \d+ ms")).first.wait_for()
+    page.locator(".js-plotly-plot").first.hover()
+    assert page.locator('.modebar-btn[data-title^="Share chart"]').count() == 0
+    assert local_only(requests, url) == []
+    if SCREENSHOT_DIR:
+        page.get_by_role("tab", name="Map").click()
+        page.wait_for_function(plot_titled("what it believes"))
+        page.get_by_text("How it learns").scroll_into_view_if_needed()
+        page.screenshot(path=f"{SCREENSHOT_DIR}/insight_map.png")
