@@ -40,8 +40,9 @@ if with_insight:
                 timed(getattr(trainer_mod.EventFiles, name), "events_s"))
 else:
     class Off:
+        n_map = 0  # no map features: the test images are read as without insight
         def __init__(self, *a, **k): pass
-        def record(self, raw): return {}
+        def record(self, *a): return {}
         def scalars(self, row): pass
         def image(self, *a): pass
         def close(self): pass

@@ -134,6 +134,9 @@ class SGAN:
                            should_abort=lambda: False):
         """(raw logits of x, penultimate features of its first n_features images), the first
         images read once for both; None if aborted part-way."""
+        if n_features == 0:
+            raw = self.read(x, chunk, should_abort)
+            return None if raw is None else (raw, np.zeros((0, 0), np.float32))
         feats, raw = self.features(x[:n_features])
         rest = self.read(x[n_features:], chunk, should_abort)
         return None if rest is None else (np.concatenate([raw, rest]), feats)
