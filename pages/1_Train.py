@@ -27,7 +27,7 @@ from sgan_ui.common import (
     slowdown_now,
 )
 from sgan_ui.insight_panels import learning_section
-from sgan_ui.live_chart import live_chart
+from sgan_ui.live_chart import live_chart, preload
 from sgan_ui.navigation import through_app
 from sgan_ui.words import PRESET_HELP, RATE_SOURCES, errors_per_100, length_text
 
@@ -40,6 +40,7 @@ INSIGHT_REFRESH_S = 10.0
 
 through_app()
 phone_layout()
+preload()
 st.title("Train a semi-supervised GAN")
 st.caption(f"Trainings run as many at once as this machine's {os.cpu_count()} CPU cores hold "
            "(a run uses 2 by default); further starts wait in a queue. Training runs in its own "

@@ -68,7 +68,7 @@ def map_figure(snap: dict, points: dict, layout: str = "belief") -> dict:
     for d in range(10):
         idx = np.flatnonzero(truth[:n] == d)
         data.append({
-            "type": "scattergl", "mode": "markers", "name": str(d),
+            "type": "scatter", "mode": "markers", "name": str(d),
             "x": _rounded(xy[idx, 0], 3), "y": _rounded(xy[idx, 1], 3),
             "customdata": [[int(i), int(read[i])] for i in idx],
             "marker": {"color": DIGIT_COLORS[d], "size": 5, "opacity": 0.7},
@@ -77,7 +77,7 @@ def map_figure(snap: dict, points: dict, layout: str = "belief") -> dict:
     lab, lab_d = snap[f"{layout}_labeled"], points["labeled_digits"]
     m = min(len(lab), len(lab_d))
     data.append({
-        "type": "scattergl", "mode": "markers", "name": "labeled",
+        "type": "scatter", "mode": "markers", "name": "labeled",
         "x": _rounded(lab[:m, 0], 3), "y": _rounded(lab[:m, 1], 3),
         "customdata": [[int(i), int(lab_d[i])] for i in range(m)],
         "marker": {"color": [DIGIT_COLORS[int(d)] for d in lab_d[:m]], "size": 15,
@@ -90,7 +90,7 @@ def map_figure(snap: dict, points: dict, layout: str = "belief") -> dict:
                 if asked is not None and (asked >= 0).all() else
                 [f"read as {r}" for r in snap["map_fake_read"]])
         data.append({
-            "type": "scattergl", "mode": "markers", "name": "generated",
+            "type": "scatter", "mode": "markers", "name": "generated",
             "x": _rounded(fake[:, 0], 3), "y": _rounded(fake[:, 1], 3),
             "customdata": [[i, w] for i, w in zip(range(k), what)],
             "marker": {"color": "black", "size": 8, "symbol": "x-thin",

@@ -11,7 +11,6 @@ import io
 import time
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from sgan_core.desk import Desk
@@ -20,7 +19,8 @@ from sgan_core.insight import InsightError, read_points, read_snapshot, top_conf
 from sgan_core.predict import ModelLoadError
 from sgan_core.rundir import RunDir
 
-from .common import PLOTLY_CONFIG, plain
+from .charts import to_json
+from .common import plain
 from .insight_charts import (
     MAP_LAYOUTS,
     confusion_figure,
@@ -28,6 +28,7 @@ from .insight_charts import (
     self_label_bars,
     self_label_figure,
 )
+from .live_chart import live_chart
 from .words import mistakes_sentence, self_label_sentence
 
 GALLERY = 40      # misread digits shown at once
@@ -69,10 +70,10 @@ def readable_snapshots(run: RunDir) -> tuple[list[tuple[int, dict]], list[str]]:
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def figure(kind: str, key: tuple, _args: tuple) -> go.Figure:
-    """A panel's figure, built (and validated by plotly) once per `key` (run, snapshot step,
-    rows) for every viewer; _args, what it is built from, is not hashed."""
-    return go.Figure(_BUILDERS[kind](*_args))
+def figure(kind: str, key: tuple, _args: tuple) -> str:
+    """A panel's figure as live_chart's JSON, built once per `key` (run, snapshot step, rows)
+    for every viewer; _args, what it is built from, is not hashed."""
+    return to_json(_BUILDERS[kind](*_args))
 
 
 _BUILDERS = {"self": self_label_figure, "bars": self_label_bars, "map": map_figure,
@@ -106,18 +107,27 @@ def learning_section(run: RunDir, summary, cfg, rows) -> None:
     points_path = run.insight_points_path
     points = _points(*_key(points_path)) if points_path.is_file() else "insight/points.npz " \
         "is missing"
-    tabs = st.tabs(["Labels it gives itself", "Map", "Mistakes", "Generator"])
-    with tabs[0]:
-        self_label_tab(run, summary, cfg, rows, snaps)
-    with tabs[1]:
-        if isinstance(points, str):
-            st.warning(f"The map cannot be drawn: {plain(points)}.")
-        else:
-            map_tab(run, snaps, points)
-    with tabs[2]:
-        mistakes_tab(run, snaps[-1])
-    with tabs[3]:
-        generator_tab(run, cfg)
+    # on_change="rerun": only the open tab runs and is sent, so a page opens with one panel's
+    # charts, not four
+    tabs = st.tabs(TABS, key="insight_tab", on_change="rerun")
+    if tabs[0].open is not False:  # None where tabs cannot track state (older front ends)
+        with tabs[0]:
+            self_label_tab(run, summary, cfg, rows, snaps)
+    if tabs[1].open is not False:
+        with tabs[1]:
+            if isinstance(points, str):
+                st.warning(f"The map cannot be drawn: {plain(points)}.")
+            else:
+                map_tab(run, snaps, points)
+    if tabs[2].open is not False:
+        with tabs[2]:
+            mistakes_tab(run, snaps[-1])
+    if tabs[3].open is not False:
+        with tabs[3]:
+            generator_tab(run, cfg)
+
+
+TABS = ["Labels it gives itself", "Map", "Mistakes", "Generator"]
 
 
 def self_label_tab(run, summary, cfg, rows, snaps) -> None:
@@ -127,10 +137,9 @@ def self_label_tab(run, summary, cfg, rows, snaps) -> None:
     key = (str(run.path), step, len(rows))
     c1, c2 = st.columns([3, 2])
     with c1:
-        st.plotly_chart(figure("self", key, (rows, snaps)), key="self_chart",
-                        config=PLOTLY_CONFIG)
+        live_chart(figure("self", key, (rows, snaps)), key="self_chart")
     with c2:
-        st.plotly_chart(figure("bars", key, (last,)), key="self_bars", config=PLOTLY_CONFIG)
+        live_chart(figure("bars", key, (last,)), key="self_bars")
     st.caption("The teacher (the weight-averaged discriminator) labels an unlabeled image when "
                "it is sure of it: above its bar for the digit it reads, a bar that starts low "
                "and rises to "
@@ -138,7 +147,8 @@ def self_label_tab(run, summary, cfg, rows, snaps) -> None:
                "the legend to see how right its labels of that digit are.")
     st.download_button(
         "Self-labels (CSV)", key="csv_self", mime="text/csv", file_name=f"{run.id}-self.csv",
-        data=_csv(["step", "digit", "labeled_in_sample", "right_in_sample", "sample", "bar"],
+        data=lambda: _csv(["step", "digit", "labeled_in_sample", "right_in_sample", "sample",
+                           "bar"],
                   ((s, d, int(p["self_by_digit"][d]), int(p["self_right_by_digit"][d]),
                     int(p["self_sample"]), round(float(p["self_bars"][d]), 4))
                    for s, p in snaps for d in range(10))))
@@ -155,18 +165,16 @@ def map_tab(run, snaps, points) -> None:
                                   format_func=MAP_LAYOUTS.get, default="belief",
                                   key="map_layout") or "belief"
     fig = figure("map", (str(run.path), step, layout), (snap, points, layout))
-    event = st.plotly_chart(fig, key="map_chart", config=PLOTLY_CONFIG, on_select="rerun",
-                            selection_mode=("points", "box", "lasso"))
+    picked = live_chart(fig, key="map_chart", select=True)
     st.caption(MAP_CAPTIONS[layout] + " A dot's colour is its true digit; stars are the "
                "labeled images, crosses the generated ones. Lasso or click points to see their "
                "images.")
-    picked = (event or {}).get("selection", {}).get("points", []) if event else []
     show_picked(picked, snap, points)
     st.download_button(
         "Map of this step (CSV)", key="csv_map", mime="text/csv",
         file_name=f"{run.id}-map-{step}.csv",
-        data=_csv(["kind", "index", "x", "y", "belief_x", "belief_y", "true_digit", "read_as"],
-                  _map_rows(snap, points)))
+        data=lambda: _csv(["kind", "index", "x", "y", "belief_x", "belief_y", "true_digit",
+                           "read_as"], _map_rows(snap, points)))
 
 
 MAP_CAPTIONS = {
@@ -203,7 +211,7 @@ def show_picked(picked: list, snap, points) -> None:
     curves = {10: ("labeled", points["labeled_images"], points["labeled_digits"]),
               11: ("generated", snap.get("fake_images"), None)}
     for p in picked[:MAP_PICKED]:
-        c, i = p.get("curve_number"), p.get("point_index")
+        c, i = p.get("curve"), p.get("index")
         if not isinstance(c, int) or not isinstance(i, int):
             continue
         if c < 10:  # one curve per true digit
@@ -230,16 +238,22 @@ def mistakes_tab(run, latest) -> None:
     st.markdown(mistakes_sentence(matrix, pairs, step))
     c1, c2 = st.columns([1, 1])
     with c1:
-        st.plotly_chart(figure("confusion", (str(run.path), step), (matrix, step)),
-                        key="confusion_chart", config=PLOTLY_CONFIG)
+        cell = live_chart(figure("confusion", (str(run.path), step), (matrix, step)),
+                          key="confusion_chart", select=True)
     with c2:
         options = ["all mistakes"] + [f"{t} read as {r} ({n})" for t, r, n in pairs]
+        picked_cell = _cell(cell)
+        if picked_cell != st.session_state.get("_cell_seen"):  # a new click on a cell
+            st.session_state["_cell_seen"] = picked_cell
+            wanted = [o for (t, r, _), o in zip(pairs, options[1:]) if (t, r) == picked_cell]
+            if wanted:
+                st.session_state["mistake_pair"] = wanted[0]
         choice = st.selectbox("Show", options, index=1 if len(options) > 1 else 0,
                               key="mistake_pair",
-                              help="Pairs by how often they happen: pick one to see those "
-                                   "digits.")
+                              help="Pairs by how often they happen: pick one, or click a "
+                                   "cell of the matrix, to see those digits.")
         keep = np.ones(len(snap["mistake_index"]), bool)
-        if choice != options[0]:
+        if choice in options[1:]:
             t, r, _ = pairs[options.index(choice) - 1]
             keep = (snap["mistake_truth"] == t) & (snap["mistake_read"] == r)
         idx = np.flatnonzero(keep)[:GALLERY]
@@ -251,23 +265,32 @@ def mistakes_tab(run, latest) -> None:
                        f"keeps the {len(snap['mistake_index'])} surest mistakes).")
         else:
             st.caption("None of the kept mistakes is of this pair.")
-        gallery = tile_image(np.stack([snap["mistake_images"][i] for i in idx]), 10, gap=2) \
-            if len(idx) else None
-        if gallery is not None:
-            st.download_button("These digits (PNG)", png_bytes(gallery), key="png_mistakes",
-                               file_name=f"{run.id}-mistakes-{step}.png", mime="image/png")
+        if len(idx):  # encoded when clicked, not on every run of the page
+            st.download_button("These digits (PNG)", key="png_mistakes", mime="image/png",
+                               data=lambda: png_bytes(tile_image(
+                                   np.stack([snap["mistake_images"][i] for i in idx]), 10,
+                                   gap=2)),
+                               file_name=f"{run.id}-mistakes-{step}.png")
     st.download_button(
         "Confusion matrix (CSV)", key="csv_confusion", mime="text/csv",
         file_name=f"{run.id}-confusion-{step}.csv",
-        data=_csv(["true_digit"] + [f"read_{d}" for d in range(10)],
+        data=lambda: _csv(["true_digit"] + [f"read_{d}" for d in range(10)],
                   ([t] + [int(n) for n in row] for t, row in enumerate(matrix))))
     st.download_button(
         "Misread digits (CSV)", key="csv_mistakes", mime="text/csv",
         file_name=f"{run.id}-mistakes-{step}.csv",
-        data=_csv(["test_index", "true_digit", "read_as", "confidence"],
+        data=lambda: _csv(["test_index", "true_digit", "read_as", "confidence"],
                   ((int(i), int(t), int(r), round(float(c), 4)) for i, t, r, c in zip(
                       snap["mistake_index"], snap["mistake_truth"], snap["mistake_read"],
                       snap["mistake_conf"]))))
+
+
+def _cell(picked: list[dict]) -> tuple[int, int] | None:
+    """(true digit, read as) of a clicked cell of the confusion matrix, None if none."""
+    try:
+        return int(picked[0]["y"]), int(picked[0]["x"])
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the generator…")
@@ -306,15 +329,15 @@ def generator_tab(run: RunDir, cfg) -> None:
         read, _ = desk.read(images) if len(images) else (np.zeros(0, int), None)
         ms = (time.perf_counter() - t0) * 1000
         if len(images):
-            picture = tile_image(images, 10, gap=2)
-            st.image(png_bytes(picture), width=420)
+            picture = png_bytes(tile_image(images, 10, gap=2))
+            st.image(picture, width=420)
             how = ("told to draw it" if desk.conditional else
                    f"not told which digit to draw: these are the ones its classifier reads as "
                    f"a {digit}, out of {tried} it drew")
             st.caption(f"{len(images)} drawings of a {digit} (the generator is {how}); its "
                        f"classifier reads {int((read == digit).sum())} of them as a {digit}. "
                        f"Answered in {ms:.0f} ms.")
-            st.download_button("This batch (PNG)", png_bytes(picture), key="png_batch",
+            st.download_button("This batch (PNG)", picture, key="png_batch",
                                file_name=f"{run.id}-asked-{digit}.png", mime="image/png")
         else:
             st.caption(f"Of {tried} drawings, its classifier reads none as a {digit}. "
@@ -326,11 +349,12 @@ def generator_tab(run: RunDir, cfg) -> None:
         if st.button("New pair", key="morph_new", icon=":material/casino:"):
             st.session_state["morph_seed"] = st.session_state.get("morph_seed", 0) + 2
         seed = st.session_state.get("morph_seed", 0)
-        row = tile_image(desk.morph(first, last, 1000 + seed, 1001 + seed), 10, gap=2)
-        st.image(png_bytes(row), width=420)
+        row = png_bytes(tile_image(desk.morph(first, last, 1000 + seed, 1001 + seed), 10,
+                                   gap=2))
+        st.image(row, width=420)
         st.caption("Ten steps on a straight line between two random inputs"
                    + (f", the digit asked for blending from {first} to {last}."
                       if desk.conditional else
                       " (this generator takes no digit: the ends are whatever it draws)."))
-        st.download_button("This morph (PNG)", png_bytes(row), key="png_morph",
+        st.download_button("This morph (PNG)", row, key="png_morph",
                            file_name=f"{run.id}-morph.png", mime="image/png")

@@ -414,6 +414,20 @@ def test_train_page_shows_every_panel_of_how_it_learns(server, page, tmp_path,
     page.get_by_role("tab", name="Mistakes").click()
     page.wait_for_function(plot_titled("what it reads each test digit as"))
     page.get_by_text(re.compile("of the 1,000 test digits")).wait_for()
+    # a click on a cell of the matrix (here its second most frequent mistake) shows that pair
+    pair = page.evaluate("""() => {
+        const p = [...document.querySelectorAll('.js-plotly-plot')].find(p =>
+            (p._fullLayout.title.text || '').includes('what it reads each test digit as'));
+        const z = p.data[0].z, cells = [];
+        z.forEach((row, t) => row.forEach((n, r) => { if (n) cells.push([n, t, r]); }));
+        cells.sort((a, b) => b[0] - a[0]);
+        const [n, t, r] = cells[1];
+        p.emit('plotly_click', {points: [{curveNumber: 0, pointNumber: [t, r],
+                                          x: String(r), y: String(t)}]});
+        return `${t} read as ${r} (${n})`;
+    }""")
+    page.wait_for_function("""(pair) => [...document.querySelectorAll(
+        '[data-testid=stSelectbox] input')].some(i => i.value === pair)""", arg=pair)
     page.get_by_role("tab", name="Generator").click()
     page.get_by_text(re.compile(r"drawings of a 4 \(the generator is told to draw it\)")) \
         .wait_for()
