@@ -41,17 +41,11 @@ def _key(path) -> tuple[str, float, int]:
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
-def _snapshot(path: str, mtime: float, size: int) -> dict | str:
+def _read(kind: str, path: str, mtime: float, size: int) -> dict | str:
+    """A snapshot ("step") or the points file ("points"), read once per file version for every
+    viewer; why it cannot be read, as a sentence, if it cannot."""
     try:
-        return read_snapshot(path)
-    except InsightError as e:
-        return str(e)
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _points(path: str, mtime: float, size: int) -> dict | str:
-    try:
-        return read_points(path)
+        return (read_points if kind == "points" else read_snapshot)(path)
     except InsightError as e:
         return str(e)
 
@@ -61,7 +55,7 @@ def readable_snapshots(run: RunDir) -> tuple[list[tuple[int, dict]], list[str]]:
     good, bad = [], []
     for step, path in run.insight_files():
         try:
-            snap = _snapshot(*_key(path))
+            snap = _read("step", *_key(path))
         except OSError:  # removed since the listing (a resume drops later snapshots)
             continue
         (bad if isinstance(snap, str) else good).append(snap if isinstance(snap, str)
@@ -105,8 +99,8 @@ def learning_section(run: RunDir, summary, cfg, rows) -> None:
         generator_tab(run, cfg)
         return
     points_path = run.insight_points_path
-    points = _points(*_key(points_path)) if points_path.is_file() else "insight/points.npz " \
-        "is missing"
+    points = (_read("points", *_key(points_path)) if points_path.is_file() else
+              "insight/points.npz is missing")
     # on_change="rerun": only the open tab runs and is sent, so a page opens with one panel's
     # charts, not four
     tabs = st.tabs(TABS, key="insight_tab", on_change="rerun")
