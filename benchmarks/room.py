@@ -1,0 +1,283 @@
+"""A room of viewers: N people watching one live run's Train page and M drawing on the Draw
+page, on one server, with one `fast` training running. The viewers speak Streamlit's own
+websocket protocol (the installed `streamlit.proto`), as a browser tab does, so they cost the
+machine almost nothing and the server's cost can be seen alone.
+
+    python -m benchmarks.room [--viewers 1 10 100 300] [--draw 10] [--seconds 40]
+
+Starts `streamlit run app.py` on a free localhost port over a fresh runs directory and a `fast`
+training (one hour by the clock) through the dashboard's own queue. Then, for each N: the
+training's steps/s and the server's CPU for --seconds with nobody watching; then N Train
+viewers open /Train?run=ID at once (and, with the first N, M Draw viewers), each:
+  - one `rerun_script` with the page's name and query string, as a tab's first load;
+  - the fragment reruns the server asks for (`auto_rerun`: every `interval` s, with the
+    fragment's id and `is_auto_rerun`), as a tab's timers send them, whether or not the last
+    one has been answered;
+  - Draw viewers: a stroke every --stroke-every s (the canvas's value, a drawing and its PNG,
+    in `widget_states`, with the canvas fragment's id), timed until the server's answer (the
+    Prediction metric) for that stroke.
+Reported per N: first render p50/p90 (the live run's progress on screen: its "Elapsed" metric),
+live updates per viewer per second (fragment runs that reached the viewer with the live
+metrics, min and median over viewers), Draw stroke-to-prediction p50/p90, errors, server CPU
+and memory, and the training's steps/s while the room watched against nobody.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import io
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import websockets
+from PIL import Image, ImageDraw
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+from sgan_core import launcher
+from sgan_core.config import make_config
+from sgan_ui import testing as driver
+
+TICK = os.sysconf("SC_CLK_TCK")
+FRAGMENT_DONE = ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def training_rate(run, seconds: float) -> float:
+    """Steps per second of training over the next `seconds` (from its status file)."""
+    s0 = run.read_status()
+    time.sleep(seconds)
+    s1 = run.read_status()
+    dt = s1.get("elapsed_s", 0) - s0.get("elapsed_s", 0)
+    return (s1.get("step", 0) - s0.get("step", 0)) / dt if dt > 0 else float("nan")
+
+
+def stroke_value(i: int) -> str:
+    """The canvas's state after a stroke (its component's "drawing": the Fabric.js objects and a
+    PNG of the drawing), a "1" and a "0" in turn."""
+    img = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    pen = ImageDraw.Draw(img)
+    if i % 2:
+        pen.ellipse((80, 45, 200, 235), outline=(255, 255, 255, 255), width=20)
+    else:
+        pen.line((140, 40, 140, 240), fill=(255, 255, 255, 255), width=20)
+    png = io.BytesIO()
+    img.save(png, format="PNG")
+    data = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
+    return json.dumps({"drawing": {"raw": {"version": "5.3.0", "objects": [
+        {"type": "path", "stroke": "#FFFFFF", "strokeWidth": 20, "stroke_index": i}]},
+        "data": data}})
+
+
+class Viewer:
+    """One browser tab, as far as the server can tell."""
+
+    def __init__(self, ws_url: str, origin: str, page: str, query: str):
+        self.ws_url, self.origin, self.page, self.query = ws_url, origin, page, query
+        self.t0 = time.perf_counter()
+        self.first_render: float | None = None
+        self.updates: list[float] = []      # times the live metrics arrived in a fragment run
+        self.draws: list[float] = []        # stroke to prediction, seconds
+        self.errors: list[str] = []
+        self.timers: dict[str, asyncio.Task] = {}
+        self.canvas_id = self.canvas_fragment = None
+        self._run_has_metrics = False
+        self._stroke_sent: float | None = None
+        self._prediction_seen = False
+
+    def _rerun(self, fragment_id: str = "", auto: bool = False,
+               widgets: list[WidgetState] = ()) -> bytes:
+        msg = BackMsg()
+        rs = msg.rerun_script
+        rs.query_string, rs.page_name = self.query, self.page
+        rs.fragment_id, rs.is_auto_rerun = fragment_id, auto
+        rs.widget_states.widgets.extend(widgets)
+        return msg.SerializeToString()
+
+    async def _auto_rerun(self, ws, fragment_id: str, interval: float):
+        while True:  # a browser's setInterval: it does not wait for the answer
+            await asyncio.sleep(interval)
+            await ws.send(self._rerun(fragment_id, auto=True))
+
+    def _element(self, el, now: float):
+        kind = el.WhichOneof("type")
+        if kind == "metric":
+            if el.metric.label == "Elapsed":
+                self._run_has_metrics = True
+                if self.first_render is None:
+                    self.first_render = now - self.t0
+            elif el.metric.label == "Prediction" and self._stroke_sent is not None \
+                    and el.metric.body not in ("", "–"):
+                self._prediction_seen = True
+        elif kind in ("component_instance", "bidi_component") and self.canvas_id is None:
+            inst = getattr(el, kind)
+            if "drawable_canvas" in getattr(inst, "component_name", "") or \
+                    "canvas" in getattr(inst, "component_name", ""):
+                self.canvas_id = inst.id
+                return True
+        return False
+
+    async def run(self, until: float, stroke_every: float | None = None):
+        try:
+            async with websockets.connect(self.ws_url, subprotocols=["streamlit"],
+                                          origin=self.origin, max_size=None,
+                                          compression=None, open_timeout=60,
+                                          ping_interval=None) as ws:
+                await ws.send(self._rerun())
+                strokes = asyncio.create_task(self._strokes(ws, stroke_every)) \
+                    if stroke_every else None
+                while True:
+                    left = until - time.perf_counter()
+                    if left <= 0:
+                        break
+                    try:
+                        raw = await asyncio.wait_for(ws.recv(), timeout=left)
+                    except asyncio.TimeoutError:
+                        break
+                    self._handle(ws, raw)
+                for t in [*self.timers.values(), strokes]:
+                    if t:
+                        t.cancel()
+        except Exception as e:  # noqa: BLE001 - every failure is a row of the report
+            self.errors.append(f"{type(e).__name__}: {e}")
+
+    def _handle(self, ws, raw: bytes):
+        now = time.perf_counter()
+        msg = ForwardMsg()
+        msg.ParseFromString(raw)
+        kind = msg.WhichOneof("type")
+        if kind == "auto_rerun":
+            fid, interval = msg.auto_rerun.fragment_id, msg.auto_rerun.interval
+            old = self.timers.get(fid)
+            if old is None or old.interval != interval:
+                if old:
+                    old.cancel()
+                task = asyncio.create_task(self._auto_rerun(ws, fid, interval))
+                task.interval = interval
+                self.timers[fid] = task
+        elif kind == "stop_auto_rerun":
+            for fid in msg.stop_auto_rerun.fragment_ids:
+                if fid in self.timers:
+                    self.timers.pop(fid).cancel()
+        elif kind == "delta":
+            d = msg.delta
+            if d.WhichOneof("type") == "new_element":
+                if self._element(d.new_element, now):
+                    self.canvas_fragment = d.fragment_id
+        elif kind == "script_finished":
+            if self._run_has_metrics:
+                self.updates.append(now)
+            self._run_has_metrics = False
+            if self._prediction_seen and self._stroke_sent is not None:
+                self.draws.append(now - self._stroke_sent)
+                self._stroke_sent, self._prediction_seen = None, False
+        elif kind == "session_event" and msg.session_event.WhichOneof("type") == \
+                "script_compilation_exception":
+            self.errors.append("script compilation exception")
+
+    async def _strokes(self, ws, every: float):
+        i = 0
+        while True:
+            await asyncio.sleep(every)
+            if self.canvas_id is None:
+                continue
+            state = WidgetState(id=self.canvas_id, json_value=stroke_value(i))
+            self._stroke_sent, self._prediction_seen = time.perf_counter(), False
+            await ws.send(self._rerun(self.canvas_fragment or "", widgets=[state]))
+            i += 1
+
+
+async def room(base_url: str, run_id: str, n: int, m: int, seconds: float,
+               stroke_every: float) -> tuple[list[Viewer], list[Viewer]]:
+    ws_url = base_url.replace("http://", "ws://") + "/_stcore/stream"
+    until = time.perf_counter() + seconds
+    train = [Viewer(ws_url, base_url, "Train", f"run={run_id}") for _ in range(n)]
+    draw = [Viewer(ws_url, base_url, "Draw", "") for _ in range(m)]
+    await asyncio.gather(*(v.run(until) for v in train),
+                         *(v.run(until, stroke_every) for v in draw))
+    return train, draw
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def report(n, m, seconds, train, draw, idle, busy, rate_idle, rate_busy, mem):
+    firsts = [v.first_render for v in train if v.first_render is not None]
+    warm = seconds - 10  # updates counted after the first 10 s, when every viewer is in
+    rates = sorted(sum(1 for t in v.updates if t - v.t0 >= 10) / warm for v in train)
+    draws = [d * 1000 for v in draw for d in v.draws[1:]]  # the first stroke warms the page
+    errors = [e for v in train + draw for e in v.errors]
+    print(f"N={n} M={m}: first render {len(firsts)}/{n} p50 {pct(firsts, .5):.1f} s, p90 "
+          f"{pct(firsts, .9):.1f} s; live updates per viewer {rates[0] if rates else 0:.2f}/s "
+          f"min, {statistics.median(rates) if rates else 0:.2f}/s median; Draw "
+          f"{len(draws)} strokes p50 {pct(draws, .5):.0f} ms, p90 {pct(draws, .9):.0f} ms; "
+          f"errors {len(errors)}{' (' + errors[0] + ')' if errors else ''}; server "
+          f"{idle:.2f} cores idle, {busy:.2f} watched, {mem:.0f} MB; training "
+          f"{rate_idle:.2f} steps/s alone, {rate_busy:.2f} watched "
+          f"({(rate_busy / rate_idle - 1) * 100:+.0f}%)", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--viewers", type=int, nargs="+", default=[1, 10, 100])
+    ap.add_argument("--draw", type=int, default=10)
+    ap.add_argument("--seconds", type=float, default=40.0)
+    ap.add_argument("--stroke-every", type=float, default=3.0)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as runs_dir:
+        run = launcher.start_run(make_config("fast", max_seconds=3600), runs_dir)
+        proc, base_url = driver.start_streamlit(runs_dir)
+        try:
+            while run.read_status().get("state") != "running":
+                time.sleep(0.5)
+            print(f"{os.cpu_count()} cores; one `fast` training running ({run.id}); "
+                  f"{args.seconds:.0f} s per room", flush=True)
+            asyncio.run(room(base_url, run.id, 1, 1, 20, args.stroke_every))  # warm caches
+            for n in args.viewers:
+                c0, t0 = cpu_seconds(proc.pid), time.perf_counter()
+                rate_idle = training_rate(run, args.seconds / 2)
+                idle = (cpu_seconds(proc.pid) - c0) / (time.perf_counter() - t0)
+                c0, t0, s0 = cpu_seconds(proc.pid), time.perf_counter(), run.read_status()
+                m = min(args.draw, n)
+                train, draw = asyncio.run(room(base_url, run.id, n, m, args.seconds,
+                                               args.stroke_every))
+                busy = (cpu_seconds(proc.pid) - c0) / (time.perf_counter() - t0)
+                s1 = run.read_status()
+                rate_busy = (s1["step"] - s0["step"]) / max(1e-9, s1["elapsed_s"]
+                                                             - s0["elapsed_s"])
+                report(n, m, args.seconds, train, draw, idle, busy, rate_idle, rate_busy,
+                       rss_mb(proc.pid))
+        finally:
+            launcher.stop_run(run)
+            proc.terminate()
+            proc.wait(timeout=30)
+            deadline = time.time() + 30
+            while run.read_status().get("state") == "running" and time.time() < deadline:
+                time.sleep(0.5)
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()
