@@ -16,9 +16,12 @@ viewers open /Train?run=ID at once (and, with the first N, M Draw viewers), each
   - Draw viewers: a stroke every --stroke-every s (the canvas's value, a drawing and its PNG,
     in `widget_states`, with the canvas fragment's id), timed until the server's answer (the
     Prediction metric) for that stroke.
+  - the live feed's fetches (the charts and grid: a GET of the run's feed every 2 s, as the
+    page's component does in a browser).
 Reported per N: first render p50/p90 (the live run's progress on screen: its "Elapsed" metric),
-live updates per viewer per second (fragment runs that reached the viewer with the live
-metrics, min and median over viewers), Draw stroke-to-prediction p50/p90, errors, server CPU
+live updates per viewer per second, min and median over viewers, of the progress line
+(fragment runs that reached the viewer with the live metrics) and of the charts and grid (new
+feed versions fetched), Draw stroke-to-prediction p50/p90, errors, server CPU
 and memory, and the training's steps/s while the room watched against nobody.
 """
 from __future__ import annotations
@@ -99,6 +102,9 @@ class Viewer:
         self.errors: list[str] = []
         self.timers: dict[str, asyncio.Task] = {}
         self.canvas_id = self.canvas_fragment = None
+        self.feed_updates: list[float] = []  # new versions of the live feed fetched
+        self.feed_task: asyncio.Task | None = None
+        self.http_base = origin
         self._run_has_metrics = False
         self._stroke_sent: float | None = None
         self._prediction_seen = False
@@ -127,6 +133,11 @@ class Viewer:
             elif el.metric.label == "Prediction" and self._stroke_sent is not None \
                     and el.metric.body not in ("", "–"):
                 self._prediction_seen = True
+        elif kind == "bidi_component" and el.bidi_component.component_name == \
+                "sgan_lab.live_feed" and self.feed_task is None:
+            data = json.loads(el.bidi_component.json or "{}")
+            self.feed_task = asyncio.create_task(self._poll_feed(data["url"],
+                                                                 data["poll_ms"] / 1000))
         elif kind in ("component_instance", "bidi_component") and self.canvas_id is None:
             inst = getattr(el, kind)
             if "drawable_canvas" in getattr(inst, "component_name", "") or \
@@ -153,7 +164,7 @@ class Viewer:
                     except asyncio.TimeoutError:
                         break
                     self._handle(ws, raw)
-                for t in [*self.timers.values(), strokes]:
+                for t in [*self.timers.values(), strokes, self.feed_task]:
                     if t:
                         t.cancel()
         except Exception as e:  # noqa: BLE001 - every failure is a row of the report
@@ -193,6 +204,29 @@ class Viewer:
                 "script_compilation_exception":
             self.errors.append("script compilation exception")
 
+    async def _poll_feed(self, url: str, every: float):
+        """What the live feed component does in a browser: fetch the run's feed every `every`
+        s (a plain HTTP/1.1 GET on its own connection), and note each new version."""
+        host, port = self.http_base.split("//")[1].split(":")
+        version = None
+        while True:
+            try:
+                reader, writer = await asyncio.open_connection(host, int(port))
+                writer.write(f"GET {url} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                             "Connection: close\r\n\r\n".encode())
+                await writer.drain()
+                raw = await reader.read()
+                writer.close()
+                head, _, body = raw.partition(b"\r\n\r\n")
+                if b" 200 " in head.split(b"\r\n")[0]:
+                    v = json.loads(body).get("version")
+                    if v != version:
+                        version = v
+                        self.feed_updates.append(time.perf_counter())
+            except (OSError, ValueError) as e:
+                self.errors.append(f"feed: {type(e).__name__}: {e}")
+            await asyncio.sleep(every)
+
     async def _strokes(self, ws, every: float):
         i = 0
         while True:
@@ -227,11 +261,14 @@ def report(n, m, seconds, train, draw, idle, busy, rate_idle, rate_busy, mem):
     firsts = [v.first_render for v in train if v.first_render is not None]
     warm = seconds - 10  # updates counted after the first 10 s, when every viewer is in
     rates = sorted(sum(1 for t in v.updates if t - v.t0 >= 10) / warm for v in train)
+    feeds = sorted(sum(1 for t in v.feed_updates if t - v.t0 >= 10) / warm for v in train)
     draws = [d * 1000 for v in draw for d in v.draws[1:]]  # the first stroke warms the page
     errors = [e for v in train + draw for e in v.errors]
     print(f"N={n} M={m}: first render {len(firsts)}/{n} p50 {pct(firsts, .5):.1f} s, p90 "
           f"{pct(firsts, .9):.1f} s; live updates per viewer {rates[0] if rates else 0:.2f}/s "
-          f"min, {statistics.median(rates) if rates else 0:.2f}/s median; Draw "
+          f"min, {statistics.median(rates) if rates else 0:.2f}/s median (progress line), "
+          f"{feeds[0] if feeds else 0:.2f}/s min, "
+          f"{statistics.median(feeds) if feeds else 0:.2f}/s median (charts and grid); Draw "
           f"{len(draws)} strokes p50 {pct(draws, .5):.0f} ms, p90 {pct(draws, .9):.0f} ms; "
           f"errors {len(errors)}{' (' + errors[0] + ')' if errors else ''}; server "
           f"{idle:.2f} cores idle, {busy:.2f} watched, {mem:.0f} MB; training "

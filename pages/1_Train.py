@@ -1,7 +1,6 @@
 """Train page: start a run, watch its losses, accuracy and generated digits live."""
 from __future__ import annotations
 
-import dataclasses
 import os
 
 import streamlit as st
@@ -9,7 +8,7 @@ import streamlit as st
 from sgan_core import launcher, speed
 from sgan_core.config import PRESET_MINUTES, PRESETS, ConfigError, make_config, parse_labels
 from sgan_core.grids import GridError, gif_bytes, read_grid
-from sgan_core.rundir import ACTIVE_STATES, UnreadableRun
+from sgan_core.rundir import ACTIVE_STATES, NoSuchRun, UnreadableRun, resolve_run
 from sgan_core.tables import run_length
 from sgan_core.variants import VARIANTS, is_gan_variant
 from sgan_ui import access
@@ -28,14 +27,14 @@ from sgan_ui.common import (
 )
 from sgan_ui.insight_panels import learning_section
 from sgan_ui.live_chart import live_chart, preload
+from sgan_ui.live_feed import feed, progress_parts, room_interval
 from sgan_ui.navigation import through_app
 from sgan_ui.words import PRESET_HELP, RATE_SOURCES, errors_per_100, length_text
 
-# A live run's view reruns this often. Each rerun costs the server per viewer (about 0.021
-# cores at 1.5 s with one viewer, measured): 2 s keeps the page live at under 0.02.
-LIVE_REFRESH_S = 2.0
 # The "How it learns" panels change once per full evaluation (every 100 steps of `fast`,
 # about 10 s): checking for a new snapshot more often would only resend the same figures.
+# (room_interval: wider in a big room). The live progress, charts and grid are not rerun per
+# viewer at all: the page fetches them (live_feed.py).
 INSIGHT_REFRESH_S = 10.0
 
 through_app()
@@ -131,29 +130,16 @@ def new_run_form(expanded: bool, summaries):
 
 
 def progress_block(summary, rows):
-    step, total, state = summary.step, summary.total_steps or 1, summary.state
-    rate = speed.recent_rate(rows)
-    elapsed = summary.elapsed_s
-    if summary.max_seconds:  # a time budget: progress and ETA by the clock
-        budget = summary.max_seconds
-        eta = max(0.0, budget - elapsed)
-        fraction = 1.0 if state == "finished" else min(1.0, elapsed / budget)
-        if summary.active or elapsed < budget:
-            text = (f"{state} · step {step} · {fmt_duration(min(elapsed, budget))} of "
-                    f"{fmt_duration(budget)}")
-        else:  # the final evaluation runs after the budget: say so rather than "35s of 30s"
-            text = (f"{state} · step {step} · trained {fmt_duration(budget)}, then the final "
-                    "test")
-    else:
-        eta = (total - step) / rate if rate else None
-        fraction = min(1.0, step / total)
-        text = f"{state} · step {step} / {total}"
+    fraction, text, metrics = progress_parts(summary, rows)
     st.progress(fraction, text=text)
     c = st.container(key="train_metrics").columns(4)
-    c[0].metric("Test accuracy", fmt_acc(summary.test_acc))
-    c[1].metric("Steps / s", f"{rate:.1f}" if rate else "–")
-    c[2].metric("Elapsed", fmt_duration(summary.elapsed_s))
-    c[3].metric("ETA", fmt_duration(eta) if state == "running" else "–")
+    for col, (label, value) in zip(c, metrics):
+        col.metric(label, value)
+    state_messages(summary)
+
+
+def state_messages(summary):
+    state = summary.state
     if state == "failed":
         st.error(f"Run failed: {plain(summary.message or 'no message')}")
     elif state == "interrupted":
@@ -172,13 +158,18 @@ def figures(run_path: str, n_rows: int, last_row: str, smoothing: float, x: str,
             to_json(accuracy_figure(_rows, smoothing, x)))
 
 
-def charts_block(run, rows):
+def chart_controls() -> tuple[float, str]:
     c0, c1 = st.columns([3, 2], vertical_alignment="bottom")
     smoothing = c0.slider("Smoothing", 0.0, 0.99, 0.6, 0.01, key="smoothing",
                           help="Exponential moving average of the loss and batch-accuracy "
                                "curves.")
     x = c1.segmented_control("X axis", list(X_TITLES), format_func=X_TITLES.get,
                              default="step", key="x_axis") or "step"
+    return smoothing, x
+
+
+def charts_block(run, rows):
+    smoothing, x = chart_controls()
     losses, accuracy = figures(str(run.path), len(rows), repr(rows[-1]) if rows else "",
                                smoothing, x, rows)
     c1, c2 = st.columns(2)
@@ -198,11 +189,21 @@ def grid_problem(path: str, mtime: float, size: int) -> str:
     return ""
 
 
-def samples_block(run, conditional: bool):
+def grid_caption(conditional: bool) -> str:
+    asked = ("each column asks the generator for one digit, 0 to 9 from the left; "
+             if conditional else "")
+    return (f"{asked}every grid starts from the same 100 random seeds of the generator, so "
+            "each square shows one drawing changing as it learns")
+
+
+def samples_block(run, conditional: bool, live: bool = False) -> bool:
+    """The grid picked (or the latest), its controls and the GIF; for a live run following the
+    latest grid, only the controls: True, and the live feed draws the grid."""
     grids = run.sample_files()
     if not grids:
-        st.caption("No generated digits yet.")
-        return
+        if not live:
+            st.caption("No generated digits yet.")
+        return live
     steps = [s for s, _ in grids]
     c1, c2 = st.columns([2, 1])
     with c2:
@@ -213,9 +214,9 @@ def samples_block(run, conditional: bool):
         # built only when clicked: encoding every grid on each live refresh cost the most
         st.download_button("Download all grids as GIF", lambda: gif_bytes([p for _, p in grids]),
                            file_name=f"{run.id}.gif", mime="image/gif")
+    if live and choice == steps[-1]:
+        return True
     with c1.container(key="sample_grid"):
-        asked = ("each column asks the generator for one digit, 0 to 9 from the left; "
-                 if conditional else "")
         path = dict(grids)[choice]
         try:
             stat = path.stat()
@@ -224,11 +225,10 @@ def samples_block(run, conditional: bool):
             problem = "the file is gone"
         if problem:
             st.warning(f"The grid of step {choice} cannot be shown: {problem}.")
-            return
+            return False
         st.image(str(path), width=420,
-                 caption=f"Generated digits at step {choice} ({asked}every grid starts "
-                         "from the same 100 random seeds of the generator, so each square "
-                         "shows one drawing changing as it learns)")
+                 caption=f"Generated digits at step {choice} ({grid_caption(conditional)})")
+    return False
 
 
 def actions_block(run, state):
@@ -293,33 +293,44 @@ def verdict_block(summary):
                 "[Compare it with other runs](Compare)")
 
 
-def live_view(run_id):
+def progress_view(run_id):
+    """A run that is not training: where it stopped, or why it cannot be read."""
     run = run_from_id(run_id)
     if run is None:
         return
     summary = run.summary()
-    try:
-        conditional = run.load_config().conditional
-    except UnreadableRun as e:  # summary read it a moment ago; it can change in between
-        summary = dataclasses.replace(summary, problem=e.reason)
     if not summary.usable:
         st.error(f"This run cannot be read: {plain(summary.problem)}. Its files were damaged or "
                  "written by something else; delete it, or repair the file.")
         actions_block(run, "unreadable")
         return
-    rows = run.read_metrics()
-    progress_block(summary, rows)
+    progress_block(summary, run.read_metrics())
+
+
+def run_view(run_id, summary):
+    """The buttons, the verdict, the charts and grid: while it trains, drawn in the browser
+    from the run's live feed (live_feed.py), which reruns the page when the state changes;
+    afterwards, here."""
+    try:
+        run = resolve_run(runs_dir(), run_id)
+        conditional = run.load_config().conditional
+    except (NoSuchRun, UnreadableRun):
+        return  # progress_view says why
+    if summary.active:
+        state_messages(summary)
     actions_block(run, summary.state)
     if summary.state == "finished":
         verdict_block(summary)
-    charts_block(run, rows)
-    if is_gan_variant(summary.variant):
+    gan = is_gan_variant(summary.variant)
+    if summary.active:
+        smoothing, x = chart_controls()
+        # the grid's controls come first: its toggle decides whether the feed draws the grid
+        follow = samples_block(run, conditional, live=True) if gan else False
+        feed(run, summary.state, smoothing, x, grid_caption(conditional) if follow else None)
+        return
+    charts_block(run, run.read_metrics())
+    if gan:
         samples_block(run, conditional)
-    if summary.state != st.session_state.get("_page_state"):
-        # queued -> running -> finished: rerun the whole page, so the run picker's label says
-        # the new state and the polling fragment stops once training has ended
-        st.session_state["_page_state"] = summary.state
-        st.rerun()
 
 
 def insight_view(run_id):
@@ -356,8 +367,11 @@ else:
         st.query_params["run"] = run_id
     picked = next(r for r in all_runs if r.id == run_id)
     active = picked.active
-    st.session_state["_page_state"] = picked.state
-    st.fragment(run_every=LIVE_REFRESH_S if active else None)(live_view)(run_id)
-    st.fragment(run_every=INSIGHT_REFRESH_S if active else None)(insight_view)(run_id)
+    if not active:
+        progress_view(run_id)
+    if picked.usable:
+        run_view(run_id, picked)
+    st.fragment(run_every=room_interval(INSIGHT_REFRESH_S) if active else None)(
+        insight_view)(run_id)
     with st.expander(f"All runs ({len(all_runs)})", icon=":material/table:"):
         runs_table(all_runs)

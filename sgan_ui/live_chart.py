@@ -25,7 +25,7 @@ from sgan_ui.common import server_path
 PLOTLY_DIR = Path(__file__).resolve().parent / "plotly_js"
 PLOTLY_FILE = "plotly-cartesian.min.js"
 
-_JS = """
+PLOTLY_JS = """
 let plotlyReady = null;
 function loadPlotly(src) {
   plotlyReady ??= new Promise((resolve, reject) => {
@@ -38,7 +38,9 @@ function loadPlotly(src) {
   });
   return plotlyReady;
 }
+"""
 
+_JS = PLOTLY_JS + """
 export default async function ({ data, parentElement, setStateValue }) {
   const Plotly = await loadPlotly(data.src);
   if (!data.figure) return;  // preload(): plotly.js is on its way before a chart needs it

@@ -1,4 +1,5 @@
 """Every page renders without exceptions: with no runs, a running run and a finished run."""
+import json
 import os
 import re
 import time
@@ -7,6 +8,7 @@ import pytest
 
 from sgan_core.predict import SHIPPED_MODEL_DIR
 from sgan_core.rundir import RunDir
+from sgan_ui import live_feed
 from sgan_ui.common import plain
 from sgan_ui.navigation import PAGES
 from sgan_ui.words import errors_per_100
@@ -67,8 +69,18 @@ def test_pages_with_a_running_run(page, finished_runs_dir, tmp_path, monkeypatch
     at = app_test(page, runs_dir, monkeypatch, query={"run": run.id})
     assert not at.exception, at.exception
     if page == "pages/1_Train.py":
-        assert "running · step 15 / 30" in str([p.proto for p in at.get("progress")])
-        assert count(at, "bidi_component") == 2  # the live charts (sgan_ui/live_chart.py)
+        # the live part is the run's feed, written for every viewer and drawn by the browser
+        feeds = [c for c in at.get("bidi_component") if c.proto.component_name ==
+                 "sgan_lab.live_feed"]
+        assert len(feeds) == 1 and not at.get("progress")
+        url = json.loads(feeds[0].proto.json)["url"]
+        published = live_feed.read_feed(run)
+        assert url.endswith(f"/app/static/live/{live_feed.feed_name(run)}.json")
+        assert published["text"] == "running · step 15 / 30" and published["state"] == "running"
+        assert [m[0] for m in published["metrics"]] == ["Test accuracy", "Steps / s", "Elapsed",
+                                                         "ETA"]
+        assert {"step", "elapsed_s"} == set(published["charts"])
+        assert published["grid"]["src"].startswith("data:image/png;base64,")
 
 
 def test_train_page_refuses_bad_run_ids(finished_runs_dir, monkeypatch):
