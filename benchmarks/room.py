@@ -18,22 +18,26 @@ viewers open /Train?run=ID at once (and, with the first N, M Draw viewers), each
     Prediction metric) for that stroke.
   - the live feed's fetches (the charts and grid: a GET of the run's feed every 2 s, as the
     page's component does in a browser).
-Reported per N: first render p50/p90 (the live run's progress on screen: its "Elapsed" metric),
-live updates per viewer per second, min and median over viewers, of the progress line
-(fragment runs that reached the viewer with the live metrics) and of the charts and grid (new
-feed versions fetched), Draw stroke-to-prediction p50/p90, errors, server CPU
-and memory, and the training's steps/s while the room watched against nobody.
+Reported per N: first render p50/p90 (the live run's progress on screen: its feed's first
+version fetched, after the page's first script run has mounted the component); live updates
+per viewer per second, min and median over viewers, of the progress line (fragment runs that
+reached the viewer with the live metrics; none since the feed) and of the feed (progress,
+charts and grid: new versions fetched); Draw stroke-to-prediction p50/p90; errors; server CPU
+(the whole window, and its second half, once every viewer is in) and memory; and the
+training's steps/s while the room watched against nobody.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import base64
+import gzip
 import io
 import json
 import os
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -103,6 +107,7 @@ class Viewer:
         self.timers: dict[str, asyncio.Task] = {}
         self.canvas_id = self.canvas_fragment = None
         self.feed_updates: list[float] = []  # new versions of the live feed fetched
+        self.torn_reads = 0
         self.feed_task: asyncio.Task | None = None
         self.http_base = origin
         self._run_has_metrics = False
@@ -213,17 +218,23 @@ class Viewer:
             try:
                 reader, writer = await asyncio.open_connection(host, int(port))
                 writer.write(f"GET {url} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                             "Connection: close\r\n\r\n".encode())
+                             "Accept-Encoding: gzip\r\nConnection: close\r\n\r\n".encode())
                 await writer.drain()
                 raw = await reader.read()
                 writer.close()
                 head, _, body = raw.partition(b"\r\n\r\n")
                 if b" 200 " in head.split(b"\r\n")[0]:
+                    if b"content-encoding: gzip" in head.lower():
+                        body = gzip.decompress(body)
                     v = json.loads(body).get("version")
                     if v != version:
                         version = v
                         self.feed_updates.append(time.perf_counter())
-            except (OSError, ValueError) as e:
+                        if self.first_render is None:
+                            self.first_render = time.perf_counter() - self.t0
+            except ValueError:  # the file was replaced while it was sent: the page retries
+                self.torn_reads += 1
+            except OSError as e:
                 self.errors.append(f"feed: {type(e).__name__}: {e}")
             await asyncio.sleep(every)
 
@@ -257,21 +268,23 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def report(n, m, seconds, train, draw, idle, busy, rate_idle, rate_busy, mem):
+def report(n, m, seconds, train, draw, idle, busy, steady, rate_idle, rate_busy, mem):
     firsts = [v.first_render for v in train if v.first_render is not None]
     warm = seconds - 10  # updates counted after the first 10 s, when every viewer is in
     rates = sorted(sum(1 for t in v.updates if t - v.t0 >= 10) / warm for v in train)
     feeds = sorted(sum(1 for t in v.feed_updates if t - v.t0 >= 10) / warm for v in train)
     draws = [d * 1000 for v in draw for d in v.draws[1:]]  # the first stroke warms the page
     errors = [e for v in train + draw for e in v.errors]
+    torn = sum(v.torn_reads for v in train)
     print(f"N={n} M={m}: first render {len(firsts)}/{n} p50 {pct(firsts, .5):.1f} s, p90 "
           f"{pct(firsts, .9):.1f} s; live updates per viewer {rates[0] if rates else 0:.2f}/s "
           f"min, {statistics.median(rates) if rates else 0:.2f}/s median (progress line), "
           f"{feeds[0] if feeds else 0:.2f}/s min, "
           f"{statistics.median(feeds) if feeds else 0:.2f}/s median (charts and grid); Draw "
           f"{len(draws)} strokes p50 {pct(draws, .5):.0f} ms, p90 {pct(draws, .9):.0f} ms; "
-          f"errors {len(errors)}{' (' + errors[0] + ')' if errors else ''}; server "
-          f"{idle:.2f} cores idle, {busy:.2f} watched, {mem:.0f} MB; training "
+          f"errors {len(errors)}{' (' + errors[0] + ')' if errors else ''}, feed reads torn "
+          f"by a replace {torn}; server {idle:.2f} cores idle, {busy:.2f} watched ({steady:.2f} "
+          f"once all are in), {mem:.0f} MB; training "
           f"{rate_idle:.2f} steps/s alone, {rate_busy:.2f} watched "
           f"({(rate_busy / rate_idle - 1) * 100:+.0f}%)", flush=True)
 
@@ -298,13 +311,21 @@ def main():
                 idle = (cpu_seconds(proc.pid) - c0) / (time.perf_counter() - t0)
                 c0, t0, s0 = cpu_seconds(proc.pid), time.perf_counter(), run.read_status()
                 m = min(args.draw, n)
+                marks = []
+                sampler = threading.Thread(target=lambda: (time.sleep(args.seconds / 2), marks
+                                                           .append((cpu_seconds(proc.pid),
+                                                                    time.perf_counter()))))
+                sampler.start()
                 train, draw = asyncio.run(room(base_url, run.id, n, m, args.seconds,
                                                args.stroke_every))
+                sampler.join()
                 busy = (cpu_seconds(proc.pid) - c0) / (time.perf_counter() - t0)
+                steady = (cpu_seconds(proc.pid) - marks[0][0]) / (time.perf_counter()
+                                                                 - marks[0][1])
                 s1 = run.read_status()
                 rate_busy = (s1["step"] - s0["step"]) / max(1e-9, s1["elapsed_s"]
                                                              - s0["elapsed_s"])
-                report(n, m, args.seconds, train, draw, idle, busy, rate_idle, rate_busy,
+                report(n, m, args.seconds, train, draw, idle, busy, steady, rate_idle, rate_busy,
                        rss_mb(proc.pid))
         finally:
             launcher.stop_run(run)

@@ -8,7 +8,8 @@ the live page stopped for everyone (benchmarks/room.py). Now:
   - one thread per server (`Publisher`, started by the first page that shows a live run; it
     never calls Streamlit) writes static/live/<run>.json at most every PUBLISH_EVERY_S while
     the run is queued or training, and once more when it ends: the progress line and figures,
-    chart specs without smoothing for both x axes, and the latest grid as a data URL;
+    chart specs without smoothing for both x axes, and the latest grid's address (a PNG beside
+    it, named by step, so a browser fetches each grid once);
   - `feed` mounts a component that fetches that file every POLL_MS (Streamlit's static file
     serving, `server.enableStaticServing`) and redraws what changed, smoothing the curves and
     choosing the x axis in the browser; when the run's state changes it reruns the page once;
@@ -17,7 +18,6 @@ the live page stopped for everyone (benchmarks/room.py). Now:
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import threading
@@ -99,13 +99,22 @@ def payload(run: RunDir, summary, rows: list[dict]) -> dict:
     grids = run.sample_files()
     if grids:
         step, path = grids[-1]
-        try:
-            png = path.read_bytes()
-        except OSError:
-            png = b""
-        if png.startswith(b"\x89PNG"):
-            out["grid"] = {"step": step, "src": "data:image/png;base64,"
-                                               + base64.b64encode(png).decode()}
+        # a file of its own, named by step: each browser fetches a grid once, not every poll
+        name = f"{feed_name(run)}-grid-{step:06d}.png"
+        target = FEED_DIR / name
+        if not target.is_file():
+            try:
+                png = path.read_bytes()
+            except OSError:
+                png = b""
+            if png.startswith(b"\x89PNG"):
+                FEED_DIR.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(target, png)
+                for old in FEED_DIR.glob(f"{feed_name(run)}-grid-*.png"):
+                    if old.name < name:
+                        old.unlink(missing_ok=True)
+        if target.is_file():
+            out["grid"] = {"step": step, "src": server_path(f"app/static/live/{name}")}
     return out
 
 

@@ -80,7 +80,9 @@ def test_pages_with_a_running_run(page, finished_runs_dir, tmp_path, monkeypatch
         assert [m[0] for m in published["metrics"]] == ["Test accuracy", "Steps / s", "Elapsed",
                                                          "ETA"]
         assert {"step", "elapsed_s"} == set(published["charts"])
-        assert published["grid"]["src"].startswith("data:image/png;base64,")
+        grid = published["grid"]["src"]
+        assert grid.startswith("/app/static/live/") and grid.endswith(".png")
+        assert (live_feed.FEED_DIR / grid.rsplit("/", 1)[1]).read_bytes().startswith(b"\x89PNG")
 
 
 def test_train_page_refuses_bad_run_ids(finished_runs_dir, monkeypatch):
