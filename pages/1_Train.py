@@ -12,6 +12,7 @@ from sgan_core.rundir import ACTIVE_STATES, NoSuchRun, UnreadableRun, resolve_ru
 from sgan_core.tables import run_length
 from sgan_core.variants import VARIANTS, is_gan_variant
 from sgan_ui import access
+from sgan_ui.admission import page_slot
 from sgan_ui.charts import X_TITLES, accuracy_figure, losses_figure, to_json
 from sgan_ui.common import (
     fmt_acc,
@@ -65,7 +66,13 @@ def length_caption(cfg, summaries) -> str:
 
 
 def new_run_form(expanded: bool, summaries):
-    with st.expander("New run", expanded=expanded, icon=":material/add:"):
+    # on_change="rerun": a closed form is not built (a room opening the page pays for it
+    # only where someone opens it)
+    box = st.expander("New run", expanded=expanded, icon=":material/add:", key="new_run",
+                      on_change="rerun")
+    if box.open is False:
+        return
+    with box:
         c1, c2, c3 = st.columns([2, 3, 2], gap="medium")
         with c1:
             budget = st.radio("Label budget (labeled images, balanced over the 10 digits)",
@@ -334,6 +341,11 @@ def run_view(run_id, summary):
 
 
 def insight_view(run_id):
+    with page_slot():  # its reruns take turns with page runs (admission.py)
+        insight_body(run_id)
+
+
+def insight_body(run_id):
     run = run_from_id(run_id)
     if run is None:
         return
@@ -373,5 +385,8 @@ else:
         run_view(run_id, picked)
     st.fragment(run_every=room_interval(INSIGHT_REFRESH_S) if active else None)(
         insight_view)(run_id)
-    with st.expander(f"All runs ({len(all_runs)})", icon=":material/table:"):
-        runs_table(all_runs)
+    table = st.expander(f"All runs ({len(all_runs)})", icon=":material/table:",
+                        key="all_runs", on_change="rerun")
+    if table.open is not False:
+        with table:
+            runs_table(all_runs)

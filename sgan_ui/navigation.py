@@ -13,6 +13,7 @@ from typing import NamedTuple
 import streamlit as st
 
 from sgan_ui import access
+from sgan_ui.admission import page_slot
 
 _inside = threading.local()  # set while app.py runs the page (the same thread)
 
@@ -48,7 +49,8 @@ def run_app() -> None:
     access.control_panel()
     _inside.active = True
     try:
-        page.run()
+        with page_slot():
+            page.run()
     finally:
         _inside.active = False
 
