@@ -241,19 +241,26 @@ def test_the_queue_is_capped(runs_dir):
 
 
 @pytest.mark.slow
+def open_new_run_form(at):
+    """The New run form is built only when open (a closed expander is not run)."""
+    at.session_state["new_run"] = True
+    return at.run()
+
+
 def test_host_mode_locks_changes_until_the_password_is_given(runs_dir, monkeypatch):
     copy_of_shipped(runs_dir, "r")
     at = run_page("pages/1_Train.py", runs_dir, monkeypatch, query={"run": "r"},
                   SGAN_ADMIN_PASSWORD="s3cret")
     assert not at.exception, at.exception
+    at = open_new_run_form(at)
     start = next(b for b in at.button if b.label == "Start training")
     assert start.disabled and "host's password" in start.help
     # a crafted message can press a disabled button: the handlers check again
     RunDir(runs_dir / "r").write_status(state="stopped")  # shows Resume as well
     monkeypatch.setattr(access, "locked", lambda help_text=None: {"disabled": False,
                                                                   "help": help_text})
-    at = run_page("pages/1_Train.py", runs_dir, monkeypatch, query={"run": "r"},
-                  SGAN_ADMIN_PASSWORD="s3cret")
+    at = open_new_run_form(run_page("pages/1_Train.py", runs_dir, monkeypatch,
+                                    query={"run": "r"}, SGAN_ADMIN_PASSWORD="s3cret"))
     for label in ("Start training", "Resume", "Delete for good"):
         at = next(b for b in at.button if b.label == label).click().run()
         assert not at.exception, at.exception
@@ -270,7 +277,7 @@ def test_host_mode_locks_changes_until_the_password_is_given(runs_dir, monkeypat
     at = next(b for b in at.button if b.label == "Unlock").click().run()
     assert not at.exception, at.exception
     assert "Host controls unlocked in this browser." in [e.value for e in at.success]
-    at.switch_page("pages/1_Train.py").run()
+    at = open_new_run_form(at.switch_page("pages/1_Train.py").run())
     start = next(b for b in at.button if b.label == "Start training")
     assert not start.disabled
 

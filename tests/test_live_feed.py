@@ -1,0 +1,44 @@
+"""The live feed: one file per run, written once per change for every viewer of its page."""
+import os
+import shutil
+import time
+
+from sgan_core.rundir import RunDir
+from sgan_ui import live_feed
+
+
+def _running_copy(finished_runs_dir, tmp_path) -> RunDir:
+    runs_dir = tmp_path / "runs"
+    shutil.copytree(finished_runs_dir, runs_dir)
+    run = RunDir(next(p for p in runs_dir.iterdir() if "stacked" in p.name))
+    run.write_status(state="running", pid=os.getpid(), step=15, heartbeat=time.time())
+    return run
+
+
+def test_publish_writes_once_per_change_and_the_last_state(finished_runs_dir, tmp_path):
+    run = _running_copy(finished_runs_dir, tmp_path)
+    assert live_feed.publish(run) == "running"
+    first = live_feed.read_feed(run)
+    path = live_feed.FEED_DIR / f"{live_feed.feed_name(run)}.json"
+    written = path.stat().st_mtime_ns
+    live_feed.publish(run)  # nothing changed: not written again
+    assert path.stat().st_mtime_ns == written
+    assert first["text"] == "running · step 15 / 30" and first["metrics"][2][0] == "Elapsed"
+    losses, accuracy = first["charts"]["step"]
+    assert all(t["meta"] == "smooth" for t in losses["data"])  # the browser smooths these
+    assert [t.get("meta") for t in accuracy["data"]][0] == "smooth"
+    assert all(t.get("meta") is None for t in accuracy["data"][1:])  # test accuracy is not
+    grid = live_feed.FEED_DIR / first["grid"]["src"].rsplit("/", 1)[1]
+    assert grid.read_bytes() == run.sample_files()[-1][1].read_bytes()
+
+    run.write_status(state="finished", step=30)
+    assert live_feed.publish(run) == "finished"
+    last = live_feed.read_feed(run)
+    assert last["state"] == "finished" and last["version"] != first["version"]
+
+
+def test_a_damaged_grid_is_left_out(finished_runs_dir, tmp_path):
+    run = _running_copy(finished_runs_dir, tmp_path)
+    run.sample_files()[-1][1].write_bytes(b"not a png")
+    live_feed.publish(run)
+    assert live_feed.read_feed(run)["grid"] is None
