@@ -94,6 +94,19 @@ def stroke_value(i: int) -> str:
         "data": data}})
 
 
+def dechunked(body: bytes) -> bytes:
+    """An HTTP/1.1 chunked body, joined."""
+    out = []
+    while body:
+        size, _, body = body.partition(b"\r\n")
+        n = int(size.split(b";")[0], 16)
+        if n == 0:
+            break
+        out.append(body[:n])
+        body = body[n + 2:]
+    return b"".join(out)
+
+
 class Viewer:
     """One browser tab, as far as the server can tell."""
 
@@ -223,6 +236,8 @@ class Viewer:
                 raw = await reader.read()
                 writer.close()
                 head, _, body = raw.partition(b"\r\n\r\n")
+                if b"transfer-encoding: chunked" in head.lower():
+                    body = dechunked(body)
                 if b" 200 " in head.split(b"\r\n")[0]:
                     if b"content-encoding: gzip" in head.lower():
                         body = gzip.decompress(body)

@@ -74,11 +74,11 @@ def smooth(values, weight: float) -> np.ndarray:
     return out / (1 - weight ** np.arange(1, len(values) + 1))
 
 
-def _thin(n: int) -> np.ndarray:
-    """Indices of at most MAX_POINTS of n rows, evenly spread, the last one included."""
-    if n <= MAX_POINTS:
+def _thin(n: int, most: int = MAX_POINTS) -> np.ndarray:
+    """Indices of at most `most` of n rows, evenly spread, the last one included."""
+    if n <= most:
         return np.arange(n)
-    return np.unique(np.linspace(0, n - 1, MAX_POINTS).round().astype(int))
+    return np.unique(np.linspace(0, n - 1, most).round().astype(int))
 
 
 def _series(rows, key: str, x: str):
@@ -88,8 +88,8 @@ def _series(rows, key: str, x: str):
             np.array([r[key] for r in have], dtype=np.float64))
 
 
-def _line(xs, ys, name: str, fmt: str, markers: bool = False) -> dict:
-    keep = _thin(len(xs))
+def _line(xs, ys, name: str, fmt: str, markers: bool = False, most: int = MAX_POINTS) -> dict:
+    keep = _thin(len(xs), most)
     return {"type": "scatter", "x": _rounded(xs[keep], 3), "y": _rounded(ys[keep], 5),
             "name": name, "mode": "lines+markers" if markers else "lines",
             "hovertemplate": f"%{{y:{fmt}}}"}
@@ -101,27 +101,31 @@ def _rounded(values: np.ndarray, decimals: int) -> list:
     return [None if v != v else v for v in out]
 
 
-def losses_figure(rows, smoothing: float = 0.0, x: str = "step") -> dict:
+def losses_figure(rows, smoothing: float = 0.0, x: str = "step", most: int = MAX_POINTS) -> dict:
     traces = []
     for key, name in LOSS_SERIES.items():
         xs, ys = _series(rows, key, x)
         if len(ys) and np.any(ys != 0.0):  # the baseline has no real/fake or generator loss
-            traces.append(_line(xs, smooth(ys, smoothing), name, ".4f"))
+            traces.append(_line(xs, smooth(ys, smoothing), name, ".4f", most=most))
     return {"data": traces, "layout": _layout("Losses", x)}
 
 
-def accuracy_figure(rows, smoothing: float = 0.0, x: str = "step") -> dict:
+def accuracy_figure(rows, smoothing: float = 0.0, x: str = "step",
+                    most: int = MAX_POINTS) -> dict:
     traces = []
     xs, ys = _series(rows, "train_acc", x)
     if len(ys):
         traces.append(_line(xs, smooth(ys, smoothing),
-                            "labeled images in training (shifted, rotated copies)", ".2%"))
+                            "labeled images in training (shifted, rotated copies)", ".2%",
+                            most=most))
     xs, ys = _series(rows, "test_acc_subset", x)
     if len(ys):
-        traces.append(_line(xs, ys, "test subset (first 1,000 images, live)", ".2%"))
+        traces.append(_line(xs, ys, "test subset (first 1,000 images, live)", ".2%",
+                            most=most))
     xs, ys = _series(rows, "test_acc", x)
     if len(ys):
-        traces.append(_line(xs, ys, "test set (all 10,000 images)", ".2%", markers=True))
+        traces.append(_line(xs, ys, "test set (all 10,000 images)", ".2%", markers=True,
+                            most=most))
     layout = _layout("Accuracy", x, PERCENT)
     layout["yaxis"]["range"] = [0, 1.01]
     return {"data": traces, "layout": layout}

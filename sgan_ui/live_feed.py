@@ -8,7 +8,8 @@ the live page stopped for everyone (benchmarks/room.py). Now:
   - one thread per server (`Publisher`, started by the first page that shows a live run; it
     never calls Streamlit) writes static/live/<run>.json at most every PUBLISH_EVERY_S while
     the run is queued or training, and once more when it ends: the progress line and figures,
-    chart specs without smoothing for both x axes, and the latest grid's address (a PNG beside
+    chart specs without smoothing (by step, with each curve's x by training seconds beside),
+    and the latest grid's address (a PNG beside
     it, named by step, so a browser fetches each grid once);
   - `feed` mounts a component that fetches that file every POLL_MS (Streamlit's static file
     serving, `server.enableStaticServing`) and redraws what changed, smoothing the curves and
@@ -36,6 +37,9 @@ from .live_chart import PLOTLY_JS, plotly_src
 FEED_DIR = PROJECT_ROOT / "static" / "live"
 PUBLISH_EVERY_S = 1.5
 POLL_MS = 2000
+# points per curve in the feed: as many as a live chart's width shows, and the file every page
+# fetches every 2 s stays small (an hour's run: about 60 KB instead of 250 KB)
+FEED_POINTS = 300
 VIEWERS_AT_BASE = 20   # past this many viewers of live pages, their reruns slow down
 WATCHER_TIMEOUT_S = 60.0
 
@@ -49,13 +53,6 @@ def feed_name(run: RunDir) -> str:
 
 def feed_url(run: RunDir) -> str:
     return server_path(f"app/static/live/{feed_name(run)}.json")
-
-
-def _smoothed(spec: dict, which: set[int]) -> dict:
-    for i, trace in enumerate(spec["data"]):
-        if i in which:
-            trace["meta"] = "smooth"
-    return spec
 
 
 def progress_parts(summary, rows) -> tuple[float, str, list[tuple[str, str]]]:
@@ -84,16 +81,19 @@ def progress_parts(summary, rows) -> tuple[float, str, list[tuple[str, str]]]:
 
 
 def payload(run: RunDir, summary, rows: list[dict]) -> dict:
-    """The run's state and progress, both charts for both x axes (the curves smoothing applies
-    to marked) and the latest grid."""
+    """The run's state and progress, both charts by step with each curve's x values by
+    training seconds beside them (the curves smoothing applies to marked), and the latest
+    grid."""
     fraction, text, metrics = progress_parts(summary, rows)
-    charts = {}
-    for x in X_TITLES:
-        losses = losses_figure(rows, 0.0, x)
-        accuracy = accuracy_figure(rows, 0.0, x)
-        train_acc = {i for i, t in enumerate(accuracy["data"]) if t["name"].startswith("labeled")}
-        charts[x] = [_smoothed(losses, set(range(len(losses["data"])))),
-                     _smoothed(accuracy, train_acc)]
+    charts = []
+    for build in (losses_figure, accuracy_figure):
+        by_step = build(rows, 0.0, "step", FEED_POINTS)
+        by_time = build(rows, 0.0, "elapsed_s", FEED_POINTS)
+        for i, (trace, timed) in enumerate(zip(by_step["data"], by_time["data"])):
+            trace["x_elapsed_s"] = timed["x"]  # the other axis: only its x values travel
+            if build is losses_figure or trace["name"].startswith("labeled"):
+                trace["meta"] = "smooth"
+        charts.append(by_step)
     out = {"state": summary.state, "fraction": fraction, "text": text, "metrics": metrics,
            "charts": charts, "grid": None}
     grids = run.sample_files()
@@ -225,11 +225,17 @@ export default async function ({ data, parentElement, setTriggerValue }) {
       m.querySelector("span").textContent = feed.metrics[i][0];
       m.querySelector("b").textContent = feed.metrics[i][1];
     });
-    const a = root.args, specs = feed.charts[a.x] || feed.charts.step;
+    const a = root.args, specs = feed.charts;
     const boxes = root.querySelectorAll(".sgan-feed-chart");
     for (let i = 0; i < specs.length; i++) {
       const spec = JSON.parse(JSON.stringify(specs[i]));
-      spec.data.forEach(t => { if (t.meta === "smooth") t.y = smooth(t.y, a.smoothing); });
+      spec.data.forEach(t => {
+        if (t.meta === "smooth") t.y = smooth(t.y, a.smoothing);
+        if (a.x === "elapsed_s") t.x = t.x_elapsed_s;
+        delete t.x_elapsed_s;
+      });
+      spec.layout.xaxis.title.text = a.x_title;
+      spec.layout.uirevision = a.x;
       await Plotly.react(boxes[i], spec.data, spec.layout, {
         displaylogo: false, responsive: true, showSendToCloud: false,
         showEditInChartStudio: false, showLink: false, plotlyServerURL: "",
@@ -303,7 +309,7 @@ def feed(run: RunDir, state: str, smoothing: float, x: str, grid_caption: str | 
     publisher().watch(run)
     _feed(data={"src": plotly_src(), "url": feed_url(run), "smoothing": smoothing, "x": x,
                 "grid": grid_caption is not None, "caption": grid_caption or "",
-                "poll_ms": POLL_MS, "state": state},
+                "poll_ms": POLL_MS, "state": state, "x_title": X_TITLES[x]},
           key="live_feed", height="content", on_state_change=lambda: None)
 
 

@@ -24,10 +24,13 @@ def test_publish_writes_once_per_change_and_the_last_state(finished_runs_dir, tm
     live_feed.publish(run)  # nothing changed: not written again
     assert path.stat().st_mtime_ns == written
     assert first["text"] == "running · step 15 / 30" and first["metrics"][2][0] == "Elapsed"
-    losses, accuracy = first["charts"]["step"]
+    losses, accuracy = first["charts"]
     assert all(t["meta"] == "smooth" for t in losses["data"])  # the browser smooths these
     assert [t.get("meta") for t in accuracy["data"]][0] == "smooth"
     assert all(t.get("meta") is None for t in accuracy["data"][1:])  # test accuracy is not
+    for trace in losses["data"] + accuracy["data"]:  # either x axis, the same points
+        assert len(trace["x"]) == len(trace["x_elapsed_s"]) == len(trace["y"])
+        assert trace["x_elapsed_s"] == sorted(trace["x_elapsed_s"])
     grid = live_feed.FEED_DIR / first["grid"]["src"].rsplit("/", 1)[1]
     assert grid.read_bytes() == run.sample_files()[-1][1].read_bytes()
 
