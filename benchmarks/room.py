@@ -48,17 +48,9 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-from sgan_core import launcher
-from sgan_core.config import make_config
-from sgan_ui import testing as driver
+from .viewers import cpu_seconds, start_all, stop_all
 
-TICK = os.sysconf("SC_CLK_TCK")
 FRAGMENT_DONE = ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
 
 
 def rss_mb(pid: int) -> float:
@@ -312,11 +304,8 @@ def main():
     ap.add_argument("--stroke-every", type=float, default=3.0)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as runs_dir:
-        run = launcher.start_run(make_config("fast", max_seconds=3600), runs_dir)
-        proc, base_url = driver.start_streamlit(runs_dir)
+        run, proc, base_url = start_all(runs_dir)
         try:
-            while run.read_status().get("state") != "running":
-                time.sleep(0.5)
             print(f"{os.cpu_count()} cores; one `fast` training running ({run.id}); "
                   f"{args.seconds:.0f} s per room", flush=True)
             asyncio.run(room(base_url, run.id, 1, 1, 20, args.stroke_every))  # warm caches
@@ -343,12 +332,7 @@ def main():
                 report(n, m, args.seconds, train, draw, idle, busy, steady, rate_idle, rate_busy,
                        rss_mb(proc.pid))
         finally:
-            launcher.stop_run(run)
-            proc.terminate()
-            proc.wait(timeout=30)
-            deadline = time.time() + 30
-            while run.read_status().get("state") == "running" and time.time() < deadline:
-                time.sleep(0.5)
+            stop_all(run, proc)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,26 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
 
 
+def start_all(runs_dir):
+    """A `fast` training (an hour by the clock) through the dashboard's queue and a server over
+    its runs directory, once the training runs: (run, server process, its URL)."""
+    run = launcher.start_run(make_config("fast", max_seconds=3600), runs_dir)
+    proc, base_url = driver.start_streamlit(runs_dir)
+    while run.read_status().get("state") != "running":
+        time.sleep(0.5)
+    return run, proc, base_url
+
+
+def stop_all(run, proc) -> None:
+    """Stop the benchmark's training and its server, and wait for the training to end."""
+    launcher.stop_run(run)
+    proc.terminate()
+    proc.wait(timeout=30)
+    deadline = time.time() + 30
+    while run.read_status().get("state") == "running" and time.time() < deadline:
+        time.sleep(0.5)
+
+
 def server_cores(pid: int, seconds: float) -> float:
     t0, c0 = time.perf_counter(), cpu_seconds(pid)
     time.sleep(seconds)
@@ -99,11 +119,8 @@ def main():
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
     with tempfile.TemporaryDirectory() as runs_dir:
-        run = launcher.start_run(make_config("fast", max_seconds=3600), runs_dir)
-        proc, base_url = driver.start_streamlit(runs_dir)
+        run, proc, base_url = start_all(runs_dir)
         try:
-            while run.read_status().get("state") != "running":
-                time.sleep(0.5)
             url = f"{base_url}/Train?run={run.id}"
             print(f"{os.cpu_count()} cores; one `fast` training running ({run.id})", flush=True)
             with sync_playwright() as pw:
@@ -128,12 +145,7 @@ def main():
                           f"p90 {ms[int(0.9 * (len(ms) - 1))]:.0f} ms", flush=True)
                 browser.close()
         finally:
-            launcher.stop_run(run)
-            proc.terminate()
-            proc.wait(timeout=20)
-            deadline = time.time() + 30
-            while run.read_status().get("state") == "running" and time.time() < deadline:
-                time.sleep(0.5)
+            stop_all(run, proc)
 
 
 if __name__ == "__main__":
