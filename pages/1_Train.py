@@ -330,10 +330,11 @@ def run_view(run_id, summary):
         verdict_block(summary)
     gan = is_gan_variant(summary.variant)
     if summary.active:
+        live = st.container()  # the progress line and charts on top, their controls below
         smoothing, x = chart_controls()
-        # the grid's controls come first: its toggle decides whether the feed draws the grid
         follow = samples_block(run, conditional, live=True) if gan else False
-        feed(run, summary.state, smoothing, x, grid_caption(conditional) if follow else None)
+        with live:
+            feed(run, summary.state, smoothing, x, grid_caption(conditional) if follow else None)
         return
     charts_block(run, run.read_metrics())
     if gan:
