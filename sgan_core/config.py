@@ -55,6 +55,12 @@ class RunConfig:
     input_noise: float = 0.3          # Gaussian noise std at the discriminator's input (mlp, cnn)
     hidden_noise: float = 0.5         # Gaussian noise std after each hidden layer (mlp)
     unsup_weight: float = 1.0
+    game_every: int = 1               # the real/fake game (fakes, real/fake terms, generator
+                                      # update) on every this many steps; the steps between
+                                      # learn from labels and pseudo-labels only, at `selftrain`'s
+                                      # cost
+    game_until: float = 1.0           # no game after this fraction of the run (the generator
+                                      # keeps its last weights)
     pseudo_weight: float = 0.0        # cross-entropy on unlabeled images the EMA model is sure of
     pseudo_threshold: float = 0.95    # ... sure = its top class probability above this
     pseudo_align: bool = False        # divide the teacher's readings by their running mean per
@@ -285,7 +291,7 @@ def check(cfg: RunConfig) -> RunConfig:
         fail(f"unknown generator loss {cfg.generator_loss!r}")
     if not isinstance(cfg.seed, int) or not 0 <= cfg.seed <= MAX_SEED:
         fail(f"seed must be a whole number from 0 to {MAX_SEED}, got {_short(cfg.seed)}")
-    for name in ("steps", "latent_dim", "log_every", "eval_every", "sample_every",
+    for name in ("steps", "game_every", "latent_dim", "log_every", "eval_every", "sample_every",
                  "checkpoint_every", "threads"):
         positive(name, minimum=1)
     positive("batch_size", minimum=2)
@@ -297,6 +303,8 @@ def check(cfg: RunConfig) -> RunConfig:
            cfg.fake_batch) < 0:
         fail("augment shift, subset every, gpus and labeled and fake batches must not be "
              "negative")
+    if not 0.0 <= cfg.game_until <= 1.0:
+        fail(f"game until must be a fraction of the run from 0 to 1, got {cfg.game_until}")
     if not 0.0 <= cfg.ema_decay < 1.0:
         fail(f"ema decay must be from 0 to below 1, got {cfg.ema_decay}")
     if len(cfg.input_range) != 2 or not cfg.input_range[0] < cfg.input_range[1]:

@@ -34,13 +34,14 @@ class MetricsLog(Hook):
 
     def __init__(self, trainer):
         super().__init__(trainer)
-        self.sums, self.n = {}, 0
+        self.sums, self.counts, self.n = {}, {}, 0
         self.test_acc = trainer.run.read_status().get("test_acc")
 
     def after_step(self, metrics: dict, last: bool) -> None:
         cfg, step = self.trainer.cfg, self.trainer.step
         for k, val in metrics.items():
             self.sums[k] = self.sums.get(k, 0.0) + val
+            self.counts[k] = self.counts.get(k, 0) + 1
         self.n += 1
         at_eval = step % cfg.eval_every == 0 or last
         at_subset = at_eval or (cfg.subset_every > 0 and step % cfg.subset_every == 0)
@@ -65,8 +66,9 @@ class MetricsLog(Hook):
 
     def _row(self) -> dict:
         row = {"step": self.trainer.step, "elapsed_s": round(self.trainer.elapsed(), 3)}
-        row.update({k: s / self.n for k, s in self.sums.items()})
-        self.sums, self.n = {}, 0
+        # each metric over the steps that had it (a step between games has no game losses)
+        row.update({k: s / self.counts[k] for k, s in self.sums.items()})
+        self.sums, self.counts, self.n = {}, {}, 0
         return row
 
 

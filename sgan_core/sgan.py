@@ -64,14 +64,17 @@ class SGAN:
         return opt
 
     @tf.function
-    def train_step(self, x_lab, y_lab, x_unl, z, x_unl_clean):
+    def train_step(self, x_lab, y_lab, x_unl, z, x_unl_clean, game=True):
         """One update of D and G on a batch (the fields of a batches.Batch): a dict of metrics.
-        The learning rates follow `self.progress` (0..1), which the caller sets."""
+        The learning rates follow `self.progress` (0..1), which the caller sets. game=False
+        (a Python bool: its own graph) is a step without the real/fake game, as `selftrain`
+        takes: no fakes, no real/fake terms, no generator update (cfg.game_every)."""
         cfg, v = self.cfg, self.variant
+        game = game and self.G is not None
         n_lab, n_unl = tf.shape(x_lab)[0], tf.shape(x_unl)[0]
         with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
             loss_real = loss_fake = loss_g = tf.constant(0.0)
-            if self.G is None:  # the baseline, or self-training without the game
+            if not game:  # the baseline, self-training, or a step between two games
                 x = tf.concat([x_lab, x_unl], 0) if v.unlabeled else x_lab
                 _, raw = self.D(x, training=True)
                 raw_lab, raw_unl = tf.split(raw, [n_lab, -1])
@@ -106,7 +109,7 @@ class SGAN:
                                                                        thresholds)
         d_vars = self.D.trainable_variables
         self.opt_d.apply(d_tape.gradient(loss_d, d_vars), d_vars)
-        if self.G is not None:
+        if game:
             g_vars = self.G.trainable_variables
             self.opt_g.apply(g_tape.gradient(loss_g, g_vars), g_vars)
         if self.D_eval is not self.D:
@@ -115,8 +118,10 @@ class SGAN:
             decay = tf.minimum(cfg.ema_decay, (1.0 + t) / (10.0 + t))
             for e, w in zip(self.D_eval.trainable_variables, d_vars):
                 e.assign(decay * e + (1.0 - decay) * w)
-        return {"loss_sup": loss_sup, "loss_d_real": loss_real, "loss_d_fake": loss_fake,
-                "loss_g": loss_g, "train_acc": losses.accuracy(raw_lab, y_lab)}
+        metrics = {"loss_sup": loss_sup, "train_acc": losses.accuracy(raw_lab, y_lab)}
+        if game or self.G is None:
+            metrics.update(loss_d_real=loss_real, loss_d_fake=loss_fake, loss_g=loss_g)
+        return metrics
 
     # ---------- reading the model ----------
     def read(self, x: np.ndarray, chunk: int = 2000,

@@ -84,7 +84,8 @@ class Trainer:
                 reason = "interrupted" if self._stop_signal else "stopped"
                 break
             self.sgan.progress.assign(self.run_progress())
-            metrics = {k: float(v) for k, v in self.sgan.train_step(*self.batches.next()).items()}
+            step = self.sgan.train_step(*self.batches.next(), game=self.game_now())
+            metrics = {k: float(v) for k, v in step.items()}
             self.step += 1
             self._fail_if_diverged(metrics)
             last = self.step >= cfg.steps or self.out_of_time()
@@ -147,6 +148,11 @@ class Trainer:
         if self.cfg.max_seconds:
             frac = max(frac, self.elapsed() / self.cfg.max_seconds)
         return min(1.0, frac)
+
+    def game_now(self) -> bool:
+        """Whether this step plays the real/fake game (cfg.game_every, cfg.game_until)."""
+        cfg = self.cfg
+        return self.step % cfg.game_every == 0 and self.run_progress() < cfg.game_until
 
     def should_stop(self) -> bool:
         return self._stop_signal or self.run.stop_requested()
