@@ -1,10 +1,12 @@
-"""The stakeholder demo: a GAN and the supervised baseline trained side by side on the same
-labels for the same number of steps, and the result that the page puts in one sentence.
+"""The stakeholder demo: a GAN, the same recipe without the real/fake game (self-training)
+and the supervised baseline, trained on the same labels for the same number of steps, and the
+result that the page puts in one sentence.
 
 The length is in steps, not seconds: by seed and steps a run computes the same numbers on a
 fast idle machine and on a slow busy one, so the verdict never depends on the machine; only the
 wait does, and the page says how long that is here. Each run asks for one TensorFlow thread, so
-on two cores the worker trains both at once (see launcher.py).
+on two cores the worker trains two at once (see launcher.py): the GAN, the longest, on one
+core, self-training then the baseline on the other.
 """
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from .rundir import RunDir, RunSummary, atomic_write_json, read_json
 from .variants import is_gan_variant
 
 GAN_VARIANT = "stacked"
+SELFTRAIN = "selftrain"
 BASELINE = "supervised"
+SIDES = (GAN_VARIANT, SELFTRAIN, BASELINE)  # queue order: the longest first
 LABELS = 100
 STEPS = 600
 THREADS = 1
@@ -24,15 +28,35 @@ TOO_SLOW_S = 10 * 60  # past this the page says plainly that the machine is too 
 
 
 def configs(seed: int = 0) -> list[RunConfig]:
-    """Both sides: the same labels, seed and steps, the `fast` recipe; the GAN's generator is
+    """Every side: the same labels, seed and steps, the `fast` recipe; the GAN's generator is
     told which digit to draw (as in `fast`), so its grid shows the digits 0 to 9 in columns."""
     return [make_config("fast", labels=LABELS, variant=v, seed=seed, steps=STEPS,
-                        threads=THREADS) for v in (GAN_VARIANT, BASELINE)]
+                        threads=THREADS) for v in SIDES]
 
 
-def side_by_side(cfgs: list[RunConfig]) -> bool:
-    """Whether the worker trains both runs at once here (launcher.fits: cores or slots)."""
-    return fits([cfgs[0].threads], cfgs[1].threads)
+def slots(cfgs: list[RunConfig]) -> int:
+    """How many of the runs the worker trains at once here (launcher.fits: cores or slots)."""
+    n = 1
+    while n < len(cfgs) and fits([c.threads for c in cfgs[:n]], cfgs[n].threads):
+        n += 1
+    return n
+
+
+def finish_seconds(work: list[float], n_slots: int, speedup_alone: float = 1.0) -> float:
+    """Seconds until the last of the runs ends, each needing work[i] seconds while it shares
+    the machine (in queue order: the first n_slots train at once, the next starts when one
+    ends), and speedup_alone times less once it trains alone."""
+    queue, active, left, t = list(range(len(work))), [], list(work), 0.0
+    while queue or active:
+        while queue and len(active) < n_slots:
+            active.append(queue.pop(0))
+        speed = speedup_alone if len(active) == 1 and not queue else 1.0
+        dt = min(left[i] for i in active) / speed
+        t += dt
+        for i in active:
+            left[i] -= dt * speed
+        active = [i for i in active if left[i] > 1e-9]
+    return t
 
 
 def expected_seconds(summaries: list[RunSummary], cfgs: list[RunConfig],
@@ -48,14 +72,12 @@ def expected_seconds(summaries: list[RunSummary], cfgs: list[RunConfig],
         rates.append(rate)
         sources.add(source)
     source = next(s for s in ("guess", "reference", "measured") if s in sources)
-    if not side_by_side(cfgs):
+    n_slots = slots(cfgs)
+    if n_slots == 1:
         return sum(speed.run_seconds(c, r, slowdown_one) for c, r in zip(cfgs, rates)), source
     overhead = speed.STARTUP_S + speed.END_S
-    alone = [c.steps / r * slowdown_both for c, r in zip(cfgs, rates)]  # training, both on
-    first = min(alone)
-    slower = max(range(len(cfgs)), key=lambda i: alone[i])
-    left = cfgs[slower].steps - first * rates[slower] / slowdown_both
-    return overhead + first + left / rates[slower] * slowdown_one, source
+    work = [overhead + c.steps / r * slowdown_both for c, r in zip(cfgs, rates)]
+    return finish_seconds(work, n_slots, slowdown_both / slowdown_one), source
 
 
 def start(runs_dir, seed: int = 0, max_queued: int | None = None,
@@ -71,22 +93,23 @@ def start(runs_dir, seed: int = 0, max_queued: int | None = None,
 
 
 def seconds_left(summaries: list[RunSummary], rates: list[float | None],
-                 speedup_alone: float = 1.0) -> float | None:
-    """Seconds until both runs have finished, from each one's own speed as it trains (rates:
-    recent steps a second of each, None before it has any), the one left speeding up by
-    speedup_alone when the other ends; None until it can be told."""
-    left = []
+                 speedup_alone: float = 1.0, n_slots: int = 2) -> float | None:
+    """Seconds until every run has finished, from each one's own speed as it trains (rates:
+    recent steps a second of a running run, the expected rate of a queued one, None before it
+    is known), the one left alone speeding up by speedup_alone; None until it can be told."""
+    if not summaries:
+        return None
+    running, queued = [], []
     for s, rate in zip(summaries, rates):
         if s.state == "finished":
-            left.append(0.0)
-        elif s.state == "running" and rate:
-            left.append(max(0, (s.total_steps or 0) - s.step) / rate)
-        else:
+            continue
+        if not rate or s.state not in ("running", "queued"):
             return None
-    if len(left) == 2 and min(left) > 0 and speedup_alone > 1:
-        first, last = sorted(left)  # the last one's steps after `first` go faster
-        return first + (last - first) / speedup_alone
-    return max(left) if left else None
+        if s.state == "running":
+            running.append(max(0, (s.total_steps or 0) - s.step) / rate)
+        else:
+            queued.append(speed.STARTUP_S + speed.END_S + (s.total_steps or 0) / rate)
+    return finish_seconds(running + queued, n_slots, max(1.0, speedup_alone))
 
 
 def speedup_alone(state: dict) -> float:
@@ -115,8 +138,9 @@ def gan_run(runs: list[RunDir]) -> RunDir | None:
 
 def result(runs: list[RunDir]) -> dict | None:
     """Once every demo run has finished with a test accuracy: the label budget, the steps
-    each trained, the time budget (0: none) and the final accuracy of the GAN and of the
-    baseline; else None."""
+    each trained, the time budget (0: none) and the final accuracy of the GAN, of
+    self-training (None in a demo from before it had that side) and of the baseline; else
+    None."""
     accs, summaries = {}, [r.summary() for r in runs]
     for s in summaries:
         if not s.usable or s.state != "finished" or s.test_acc is None:
@@ -127,4 +151,5 @@ def result(runs: list[RunDir]) -> dict | None:
     if gan is None or base is None:
         return None
     return {"labels": summaries[0].labels, "steps": min(s.step for s in summaries),
-            "seconds": summaries[0].max_seconds or 0, "gan": gan, "baseline": base}
+            "seconds": summaries[0].max_seconds or 0, "gan": gan,
+            "selftrain": accs.get(SELFTRAIN), "baseline": base}

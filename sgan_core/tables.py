@@ -53,5 +53,17 @@ def accuracy_table(summaries: list[RunSummary]) -> dict:
         for v in variants:
             runs = cells.get((labels, preset, length, v))
             row[v] = stats(runs) if runs else None
+        row["game"] = game_effect(row, variants)
         rows.append(row)
     return {"rows": rows, "variants": variants}
+
+
+def game_effect(row: dict, variants: list[str]) -> tuple[str, float] | None:
+    """What the real/fake game added in a table row: (the GAN variant with the best mean, its
+    mean minus self-training's, the same recipe without the game); None without both."""
+    own = row.get("selftrain")
+    gans = [(row[v]["mean"], v) for v in variants if is_gan_variant(v) and row.get(v)]
+    if not own or not gans:
+        return None
+    best, name = max(gans)
+    return name, best - own["mean"]

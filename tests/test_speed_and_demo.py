@@ -67,32 +67,51 @@ def test_recent_rate_reads_the_last_rows():
     assert speed.recent_rate(rows[:1]) is None
 
 
-def test_the_demo_gives_both_sides_the_same_steps_and_says_how_long_here(monkeypatch):
-    gan, base = demo.configs(seed=3)
-    assert (gan.variant, base.variant) == (demo.GAN_VARIANT, demo.BASELINE)
-    assert gan.steps == base.steps == demo.STEPS and gan.max_seconds is None  # not the clock
-    assert gan.labels == base.labels == demo.LABELS and gan.seed == base.seed == 3
+def test_the_demo_gives_every_side_the_same_steps_and_says_how_long_here(monkeypatch):
+    gan, own, base = demo.configs(seed=3)
+    assert (gan.variant, own.variant, base.variant) == (demo.GAN_VARIANT, "selftrain",
+                                                        demo.BASELINE)
+    assert {c.steps for c in (gan, own, base)} == {demo.STEPS} and gan.max_seconds is None
+    assert {c.labels for c in (gan, own, base)} == {demo.LABELS}
+    assert {c.seed for c in (gan, own, base)} == {3}
     assert gan.conditional  # its grid asks for each digit, so a stakeholder sees digits
     slow = [ran(steps=1000, seconds=1000.0, threads=1, finished_at=1),
+            ran(variant="selftrain", steps=1000, seconds=500.0, threads=1),
             ran(variant="supervised", steps=1000, seconds=100.0, threads=1)]
-    monkeypatch.setattr("os.cpu_count", lambda: 2)  # side by side: the slower side decides
-    expected, source = demo.expected_seconds(slow, [gan, base])
     overhead = speed.STARTUP_S + speed.END_S
-    assert source == "measured" and expected == pytest.approx(overhead + demo.STEPS / 1.0)
-    monkeypatch.setattr("os.cpu_count", lambda: 1)  # one after the other: both count
-    expected, _ = demo.expected_seconds(slow, [gan, base])
-    assert expected == pytest.approx(2 * overhead + demo.STEPS / 1.0 + demo.STEPS / 10.0)
-    queued = [ran(state="queued", threads=1), ran(variant="supervised")]
-    assert demo.seconds_left(queued, [None, None]) is None  # no speed measured yet
-    running = [RunSummary(**{**ran(threads=1).__dict__, "state": "running", "step": 100,
-                             "total_steps": 600}), ran(variant="supervised")]
-    assert demo.seconds_left(running, [5.0, None]) == pytest.approx(100.0)
-    both_running = [running[0], RunSummary(**{**running[0].__dict__, "variant": "supervised",
-                                              "step": 500})]
+    monkeypatch.setattr("os.cpu_count", lambda: 2)  # two at once: the GAN on one core,
+    assert demo.slots([gan, own, base]) == 2        # self-training then the baseline
+    expected, source = demo.expected_seconds(slow, [gan, own, base])
+    gan_s, own_s, base_s = (overhead + demo.STEPS / r for r in (1.0, 2.0, 10.0))
+    assert source == "measured" and expected == pytest.approx(max(gan_s, own_s + base_s))
+    # a busy machine: everything 3x slower while two train, 1.5x once one is left
+    expected, _ = demo.expected_seconds(slow, [gan, own, base], 3.0, 1.5)
+    gan_s, own_s, base_s = (overhead + 3 * demo.STEPS / r for r in (1.0, 2.0, 10.0))
+    assert expected == pytest.approx(own_s + base_s + (gan_s - own_s - base_s) / 2)
+    monkeypatch.setattr("os.cpu_count", lambda: 1)  # one after the other: all count
+    expected, _ = demo.expected_seconds(slow, [gan, own, base])
+    assert expected == pytest.approx(3 * overhead + demo.STEPS * (1.0 + 0.5 + 0.1))
+
+
+def test_the_demo_tells_the_time_left_from_each_side_as_it_trains():
+    def side(variant, state, step, rate):
+        return RunSummary(**{**ran(variant=variant, threads=1).__dict__, "state": state,
+                             "step": step, "total_steps": 600}), rate
+    queued = [side("stacked", "queued", 0, None), side("supervised", "finished", 600, None)]
+    assert demo.seconds_left(*zip(*queued)) is None  # no speed measured yet
+    running = [side("stacked", "running", 100, 5.0), side("supervised", "finished", 600, None)]
+    assert demo.seconds_left(*zip(*running)) == pytest.approx(100.0)
     # the baseline ends in 10 s (100 steps at 10/s); the GAN then trains twice as fast
-    assert demo.seconds_left(both_running, [5.0, 10.0], speedup_alone=2.0) == \
-        pytest.approx(10 + (100 - 10) / 2)
+    both = [side("stacked", "running", 100, 5.0), side("supervised", "running", 500, 10.0)]
+    assert demo.seconds_left(*zip(*both), speedup_alone=2.0) == pytest.approx(10 + 90 / 2)
+    # self-training ends in 20 s; the baseline, queued, then starts and needs its start-up,
+    # its 600 steps at the rate runs like it had here, and its end: 20 + 80 s > the GAN's 100
+    three = [side("stacked", "running", 100, 5.0), side("selftrain", "running", 500, 5.0),
+             side("supervised", "queued", 0, 10.0)]
+    assert demo.seconds_left(*zip(*three)) == pytest.approx(
+        20 + speed.STARTUP_S + speed.END_S + 60)
     assert demo.speedup_alone({"speedup_alone": "fast"}) == 1.0
+    assert demo.finish_seconds([], 2) == 0.0
 
 
 def test_the_verdict_names_the_steps_and_its_tone_follows_the_result():
@@ -105,6 +124,13 @@ def test_the_verdict_names_the_steps_and_its_tone_follows_the_result():
                            "baseline": 0.94})
     assert "misreads 31.0 of every 100" in worse and "baseline 6.0" in worse  # one format
     assert worse.endswith("in this run the unlabeled images did not help.")
+    cost = demo_sentence({"labels": 100, "steps": 600, "seconds": 0, "gan": 0.965,
+                          "selftrain": 0.975, "baseline": 0.934})
+    assert ("without the real/fake game (self-training on its own confident readings) "
+            "misreads 2.5: here the game cost 1.0 digits in 100") in cost
+    gain = demo_sentence({"labels": 10, "steps": 600, "seconds": 0, "gan": 0.85,
+                          "selftrain": 0.80, "baseline": 0.60})
+    assert gain.endswith("misreads 20.0: here the real/fake game added 5.0 right digits in 100.")
 
 
 def test_a_one_point_sweep_draws_a_readable_chart():

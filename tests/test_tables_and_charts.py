@@ -10,7 +10,7 @@ from sgan_core import demo
 from sgan_core.rundir import RunDir, RunSummary
 from sgan_core.tables import accuracy_table
 from sgan_ui import charts
-from sgan_ui.words import demo_sentence, errors_per_100, length_text, mean_cell
+from sgan_ui.words import demo_sentence, errors_per_100, game_cell, length_text, mean_cell
 
 
 def summary(variant="stacked", labels=100, acc=0.97, state="finished", seconds=120.0,
@@ -41,6 +41,20 @@ def test_table_never_averages_runs_of_different_lengths():
     assert length_text(steps) == "1,100 steps"
     same_seed = accuracy_table([summary(acc=0.97), summary(acc=0.96)])["rows"][0]["stacked"]
     assert mean_cell(same_seed) == "96.50 ± 0.71% (2 runs, 1 seed)"  # not a spread over seeds
+    assert rows[(100, "120 s")]["game"] is None and game_cell(None) == ""  # no selftrain run
+
+
+def test_table_says_what_the_game_adds_to_self_training():
+    table = accuracy_table([summary(acc=0.965), summary(acc=0.975, variant="shared"),
+                            summary(acc=0.97, variant="selftrain"),
+                            summary(acc=0.93, variant="supervised"),
+                            summary(acc=0.80, labels=10), summary(acc=0.75, labels=10,
+                                                                  variant="selftrain")])
+    assert table["variants"] == ["shared", "stacked", "selftrain", "supervised"]
+    games = {row["labels"]: game_cell(row["game"]) for row in table["rows"]}
+    assert games == {10: "+5.00 points (stacked)", 100: "+0.50 points (shared)"}
+    cost = accuracy_table([summary(acc=0.96), summary(acc=0.975, variant="selftrain")])
+    assert game_cell(cost["rows"][0]["game"]) == "-1.50 points (stacked)"
 
 
 def make_demo_run(runs_dir, run_id, variant, acc, state="finished"):
@@ -68,6 +82,18 @@ def test_demo_sentence_counts_mistakes(runs_dir, gan, base, verdict):
     assert f"misreads {errors_per_100(gan)} of every 100 test digits" in text
     assert f"the supervised baseline {errors_per_100(base)}" in text
     assert text.endswith(verdict + ".")
+
+
+def test_the_demo_reads_its_self_training_side_and_an_old_demo_without_it(runs_dir):
+    runs = [make_demo_run(runs_dir, "g", "stacked", 0.96),
+            make_demo_run(runs_dir, "s", "selftrain", 0.97),
+            make_demo_run(runs_dir, "b", "supervised", 0.92)]
+    result = demo.result(runs)
+    assert (result["gan"], result["selftrain"], result["baseline"]) == (0.96, 0.97, 0.92)
+    assert "without the real/fake game (self-training on its own confident readings) " \
+           "misreads 3.0: here the game cost 1.0 digits in 100" in demo_sentence(result)
+    old = demo.result([runs[0], runs[2]])
+    assert old["selftrain"] is None and "self-training" not in demo_sentence(old)
 
 
 def test_demo_sentence_waits_for_both_runs_and_survives_bad_files(runs_dir):
