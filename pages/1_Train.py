@@ -196,14 +196,17 @@ def grid_problem(path: str, mtime: float, size: int) -> str:
     return ""
 
 
-def grid_caption(conditional: bool) -> str:
+def grid_caption(cfg) -> str:
     asked = ("each column asks the generator for one digit, 0 to 9 from the left; "
-             if conditional else "")
+             if cfg.conditional else "")
+    ended = (f"; the real/fake game, and so the generator's learning, stopped after the first "
+             f"{cfg.game_until:.0%} of this run, which then learned by self-training alone"
+             if cfg.game_until < 1 else "")
     return (f"{asked}every grid starts from the same 100 random seeds of the generator, so "
-            "each square shows one drawing changing as it learns")
+            f"each square shows one drawing changing as it learns{ended}")
 
 
-def samples_block(run, conditional: bool, live: bool = False) -> bool:
+def samples_block(run, cfg, live: bool = False) -> bool:
     """The grid picked (or the latest), its controls and the GIF; for a live run following the
     latest grid, only the controls: True, and the live feed draws the grid."""
     grids = run.sample_files()
@@ -234,7 +237,7 @@ def samples_block(run, conditional: bool, live: bool = False) -> bool:
             st.warning(f"The grid of step {choice} cannot be shown: {problem}.")
             return False
         st.image(str(path), width=420,
-                 caption=f"Generated digits at step {choice} ({grid_caption(conditional)})")
+                 caption=f"Generated digits at step {choice} ({grid_caption(cfg)})")
     return False
 
 
@@ -320,7 +323,7 @@ def run_view(run_id, summary):
     afterwards, here."""
     try:
         run = resolve_run(runs_dir(), run_id)
-        conditional = run.load_config().conditional
+        cfg = run.load_config()
     except (NoSuchRun, UnreadableRun):
         return  # progress_view says why
     if summary.active:
@@ -332,13 +335,13 @@ def run_view(run_id, summary):
     if summary.active:
         live = st.container()  # the progress line and charts on top, their controls below
         smoothing, x = chart_controls()
-        follow = samples_block(run, conditional, live=True) if gan else False
+        follow = samples_block(run, cfg, live=True) if gan else False
         with live:
-            feed(run, summary.state, smoothing, x, grid_caption(conditional) if follow else None)
+            feed(run, summary.state, smoothing, x, grid_caption(cfg) if follow else None)
         return
     charts_block(run, run.read_metrics())
     if gan:
-        samples_block(run, conditional)
+        samples_block(run, cfg)
 
 
 def insight_view(run_id):

@@ -50,7 +50,7 @@ def demo_view():
     metrics = [r.read_metrics() for r in runs_now]
     names = [demo_side(s) for s in summaries]
     curves = dict(zip(names, metrics))
-    with chart:  # by step: both sides are compared at equal training; a zoom survives updates
+    with chart:  # by step: the sides are compared at equal training; a zoom survives updates
         live_chart(to_json(compare_figure(curves, x="step", variants={
             n: s.variant for n, s in zip(names, summaries)})), key="demo_chart")
     gan = demo.gan_run(runs_now)
@@ -67,9 +67,8 @@ def demo_view():
     for s, rate in zip(summaries, rates):
         st.caption(demo_progress_line(s, rate))
     cfgs = {c.variant: c for c in demo.configs()}
-    rates = [speed.rate_for(runs(), cfgs[s.variant])[0]  # a queued side: as runs like it here
-             if s.state == "queued" and s.variant in cfgs else rate
-             for s, rate in zip(summaries, rates)]
+    idle = [speed.rate_for(runs(), cfgs[s.variant])[0] if s.variant in cfgs else None
+            for s in summaries]
     result = demo.result(runs_now)
     ended = [s for s in summaries if s.state in ("failed", "stopped", "interrupted")]
     if result:
@@ -81,7 +80,7 @@ def demo_view():
                    "page.")
     else:
         left = demo.seconds_left(summaries, rates, demo.speedup_alone(state),
-                                 demo.slots(list(cfgs.values())))
+                                 demo.slots(list(cfgs.values())), idle)
         if left is None:
             st.info("Demo training: measuring this machine's speed… The curves update by "
                     "themselves.")

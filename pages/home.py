@@ -37,9 +37,9 @@ st.caption(
 BLURBS = {
     "pages/1_Train.py": "Pick a label budget, a discriminator variant and a preset, press Start, "
                         "and watch the losses, accuracy and generated digits live.",
-    "pages/2_Compare.py": "Put runs side by side, or press **Demo** to train a GAN and a "
-                          "supervised baseline on the same 100 labels and see what the "
-                          "unlabeled data buys.",
+    "pages/2_Compare.py": "Put runs side by side, or press **Demo** to train a GAN, the same "
+                          "recipe without its real/fake game and a supervised baseline on the "
+                          "same 100 labels, and see what the unlabeled data buys.",
     "pages/3_Draw.py": "Draw a digit with the mouse or a finger and let any trained run read "
                        "it; see the 28×28 image the model actually sees.",
     "pages/4_Sweep.py": "Train every combination of label budgets, variants and seeds and draw "

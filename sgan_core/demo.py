@@ -64,7 +64,7 @@ def expected_seconds(summaries: list[RunSummary], cfgs: list[RunConfig],
                      ) -> tuple[float, str]:
     """(seconds from the click to the verdict on this machine, where the speed comes from:
     speed.rate_for's least sure source). The machine is slowdown_both times slower than idle
-    while both runs train and slowdown_one times once one is left (speed.slowdown(2) and (1):
+    while two runs train and slowdown_one times once one is left (speed.slowdown(2) and (1):
     on a busy machine the run left alone speeds up)."""
     rates, sources = [], set()
     for cfg in cfgs:
@@ -82,7 +82,7 @@ def expected_seconds(summaries: list[RunSummary], cfgs: list[RunConfig],
 
 def start(runs_dir, seed: int = 0, max_queued: int | None = None,
           speedup_alone: float = 1.0) -> list[RunDir]:
-    """Queue both runs. speedup_alone: how much faster one run trains here once the other has
+    """Queue the runs. speedup_alone: how much faster one run trains here once the others have
     finished (speed.slowdown(2) / speed.slowdown(1) at the click), for seconds_left."""
     cfgs = configs(seed)
     check_room(runs_dir, max_queued, adding=len(cfgs))
@@ -93,23 +93,33 @@ def start(runs_dir, seed: int = 0, max_queued: int | None = None,
 
 
 def seconds_left(summaries: list[RunSummary], rates: list[float | None],
-                 speedup_alone: float = 1.0, n_slots: int = 2) -> float | None:
-    """Seconds until every run has finished, from each one's own speed as it trains (rates:
-    recent steps a second of a running run, the expected rate of a queued one, None before it
-    is known), the one left alone speeding up by speedup_alone; None until it can be told."""
+                 speedup_alone: float = 1.0, n_slots: int = 2,
+                 expected: list[float] | None = None) -> float | None:
+    """Seconds until every run has finished, from each running one's own speed (rates: recent
+    steps a second, None before it has any), the one left alone speeding up by speedup_alone.
+    A queued run trains at its expected idle rate (expected, speed.rate_for) slowed as much as
+    the running ones are against theirs. None until it can be told."""
     if not summaries:
         return None
-    running, queued = [], []
-    for s, rate in zip(summaries, rates):
+    expected = expected or [None] * len(summaries)
+    running, queued, slowdowns = [], [], []
+    for s, rate, idle in zip(summaries, rates, expected):
         if s.state == "finished":
             continue
-        if not rate or s.state not in ("running", "queued"):
-            return None
-        if s.state == "running":
+        if s.state == "running" and rate:
             running.append(max(0, (s.total_steps or 0) - s.step) / rate)
+            if idle:
+                slowdowns.append(idle / rate)
+        elif s.state == "queued" and idle:
+            queued.append((s.total_steps or 0) / idle)
         else:
-            queued.append(speed.STARTUP_S + speed.END_S + (s.total_steps or 0) / rate)
-    return finish_seconds(running + queued, n_slots, max(1.0, speedup_alone))
+            return None
+    if queued and not slowdowns:
+        return None  # nothing trains yet: how busy the machine is, is not measured
+    slow = max(1.0, sum(slowdowns) / len(slowdowns)) if slowdowns else 1.0
+    overhead = speed.STARTUP_S + speed.END_S
+    work = running + [overhead + q * slow for q in queued]
+    return finish_seconds(work, n_slots, max(1.0, speedup_alone))
 
 
 def speedup_alone(state: dict) -> float:

@@ -309,9 +309,11 @@ def generator_tab(run: RunDir, cfg) -> None:
     if isinstance(desk, str):
         st.warning(f"The generator cannot be used: {plain(desk)}")
         return
+    ended = (f" It stopped learning after the first {cfg.game_until:.0%} of the run, when "
+             "the real/fake game ended." if cfg.game_until < 1 else "")
     st.caption("The latest saved generator (saved every "
                f"{cfg.checkpoint_every} steps and at the end); the sample grids above show "
-               "how it got there.")
+               f"how it got there.{ended}")
     c1, c2 = st.columns([1, 1])
     with c1:
         digit = st.segmented_control("Ask it for a", list(range(10)), default=4,

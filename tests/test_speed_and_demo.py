@@ -104,12 +104,17 @@ def test_the_demo_tells_the_time_left_from_each_side_as_it_trains():
     # the baseline ends in 10 s (100 steps at 10/s); the GAN then trains twice as fast
     both = [side("stacked", "running", 100, 5.0), side("supervised", "running", 500, 10.0)]
     assert demo.seconds_left(*zip(*both), speedup_alone=2.0) == pytest.approx(10 + 90 / 2)
-    # self-training ends in 20 s; the baseline, queued, then starts and needs its start-up,
-    # its 600 steps at the rate runs like it had here, and its end: 20 + 80 s > the GAN's 100
+    # self-training ends in 20 s; the baseline, queued, then starts: its start-up, 600 steps
+    # at the rate runs like it had here idle (10/s) slowed as the running two are (2x: 5/s
+    # against 10/s idle), and its end: 20 + 20 + 120 s, after the GAN's 100
     three = [side("stacked", "running", 100, 5.0), side("selftrain", "running", 500, 5.0),
-             side("supervised", "queued", 0, 10.0)]
-    assert demo.seconds_left(*zip(*three)) == pytest.approx(
-        20 + speed.STARTUP_S + speed.END_S + 60)
+             side("supervised", "queued", 0, None)]
+    idle = [10.0, 10.0, 10.0]
+    assert demo.seconds_left(*zip(*three), expected=idle) == pytest.approx(
+        20 + speed.STARTUP_S + speed.END_S + 120)
+    assert demo.seconds_left(*zip(*three)) is None  # a queued side with no rate to expect
+    nothing_yet = [side("stacked", "queued", 0, None), side("supervised", "queued", 0, None)]
+    assert demo.seconds_left(*zip(*nothing_yet), expected=idle[:2]) is None  # load unmeasured
     assert demo.speedup_alone({"speedup_alone": "fast"}) == 1.0
     assert demo.finish_seconds([], 2) == 0.0
 

@@ -127,3 +127,20 @@ def test_a_loss_past_any_sane_bound_fails_the_run(small_mnist, runs_dir):
     status = only_run(runs_dir).read_status()
     assert r.returncode == 3, (r.returncode, status)
     assert status["state"] == "failed" and "training diverged" in status["message"]
+
+
+def test_a_game_every_other_step_that_ends_half_way(small_mnist, runs_dir):
+    """game_every=2, game_until=0.5: game losses in the first half's rows only, and the
+    generator's grids change while the game runs and not after it ends."""
+    r = cli("train", "--labels", 20, "--steps", 40, "--runs-dir", runs_dir, "--mnist",
+            small_mnist, "--quiet", "--set", "game_every=2", "--set", "game_until=0.5",
+            "--set", "sample_every=10", "--set", "subset_every=0")
+    assert r.returncode == 0, r.stderr[-2000:]
+    run = only_run(runs_dir)
+    rows = run.read_metrics()
+    played = [row["step"] for row in rows if "loss_g" in row]
+    assert played and max(played) <= 20 and rows[-1]["step"] == 40
+    assert all("loss_sup" in row for row in rows)
+    grids = {step: path.read_bytes() for step, path in run.sample_files()}
+    assert grids[10] != grids[20]          # learning while the game runs
+    assert grids[30] == grids[40]          # and not after it ended
