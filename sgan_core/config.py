@@ -52,6 +52,9 @@ class RunConfig:
     nonsat_weight: float = 0.0        # feature matching plus this much of the non-saturating loss
     class_weight: float = 0.0         # > 0: the generator is told which digit to draw and is
                                       # trained (with this weight) so the classifier reads it so
+    diversity_weight: float = 0.0     # > 0: the generator also pays 1 / (how different its
+                                      # drawings of one digit are from different inputs)
+                                      # (mode seeking, Mao et al. 2019)
     input_noise: float = 0.3          # Gaussian noise std at the discriminator's input (mlp, cnn)
     hidden_noise: float = 0.5         # Gaussian noise std after each hidden layer (mlp)
     unsup_weight: float = 1.0

@@ -44,6 +44,15 @@ def generator_class_loss(raw_fake, digits):
         labels=digits, logits=raw_fake[:, :N_CLASSES]))
 
 
+def mode_seeking_loss(x_fake, z, pair: int):
+    """1 / (image distance / latent distance) between generated images pair rows apart (drawn
+    for the same digit when the digits cycle with that period), averaged over the pairs: low
+    when different inputs give different drawings (Mao et al. 2019, MSGAN)."""
+    d_x = tf.reduce_mean(tf.abs(x_fake[pair:] - x_fake[:-pair]), axis=[1, 2, 3])
+    d_z = tf.reduce_mean(tf.abs(z[pair:] - z[:-pair]), axis=1)
+    return 1.0 / (tf.reduce_mean(d_x / d_z) + 1e-5)
+
+
 def pseudo_label_loss(raw_student, teacher_probs, thresholds):
     """Cross-entropy of the student on the teacher's confident readings (others masked out):
     a reading counts when its top probability is above the threshold of the digit it names.

@@ -81,6 +81,7 @@ class SGAN:
                 loss_sup = losses.supervised_loss(v, raw_lab, y_lab)
                 loss_d = loss_sup
             else:
+                z_noise = z
                 if cfg.conditional:
                     y_fake = tf.range(tf.shape(z)[0]) % N_CLASSES
                     z = tf.concat([z, tf.one_hot(y_fake, N_CLASSES, dtype=z.dtype)], 1)
@@ -100,6 +101,9 @@ class SGAN:
                     loss_g = losses.generator_nonsat_loss(v, raw_fake)
                 if cfg.conditional:
                     loss_g += cfg.class_weight * losses.generator_class_loss(raw_fake, y_fake)
+                if cfg.diversity_weight:  # pairs N_CLASSES apart: the same digit if told one
+                    loss_g += cfg.diversity_weight * losses.mode_seeking_loss(
+                        x_fake, z_noise, N_CLASSES)
             if v.unlabeled and cfg.pseudo_weight:
                 # the teacher (the weight average) sees the clean images, the student the
                 # augmented ones

@@ -156,3 +156,17 @@ def test_generator_class_loss_is_the_cross_entropy_of_the_asked_digit():
     logits = raw[:, :10]
     log_p = logits - np.log(np.exp(logits).sum(1, keepdims=True))
     np.testing.assert_allclose(loss, -log_p[np.arange(5), digits].mean(), rtol=1e-5)
+
+
+def test_mode_seeking_loss_is_low_when_one_digit_is_drawn_differently():
+    rng = np.random.default_rng(4)
+    z = tf.constant(rng.standard_normal((30, 8)).astype(np.float32))
+    varied = tf.constant(rng.uniform(-1, 1, (30, 28, 28, 1)).astype(np.float32))
+    one_drawing = tf.constant(np.tile(varied.numpy()[:10], (3, 1, 1, 1)))  # repeats every 10
+    assert float(losses.mode_seeking_loss(varied, z, 10)) < 10
+    assert float(losses.mode_seeking_loss(one_drawing, z, 10)) > 1e4  # collapsed: 1 / 1e-5
+    # the hand-computed ratio: mean |x_i+10 - x_i| over mean |z_i+10 - z_i|, pair by pair
+    x, zz = varied.numpy(), z.numpy()
+    ratio = np.mean(np.abs(x[10:] - x[:-10]).mean((1, 2, 3)) / np.abs(zz[10:] - zz[:-10]).mean(1))
+    assert float(losses.mode_seeking_loss(varied, z, 10)) == pytest.approx(1 / (ratio + 1e-5),
+                                                                           rel=1e-4)
