@@ -66,9 +66,6 @@ def demo_view():
     rates = [recent_rate(rows) for rows in metrics]
     for s, rate in zip(summaries, rates):
         st.caption(demo_progress_line(s, rate))
-    cfgs = {c.variant: c for c in demo.configs()}
-    idle = [speed.rate_for(runs(), cfgs[s.variant])[0] if s.variant in cfgs else None
-            for s in summaries]
     result = demo.result(runs_now)
     ended = [s for s in summaries if s.state in ("failed", "stopped", "interrupted")]
     if result:
@@ -78,7 +75,10 @@ def demo_view():
         st.warning(f"The demo did not finish: its {ended[0].variant} run is {ended[0].state}"
                    f" ({plain(ended[0].message)}). Run it again, or resume it on the Train "
                    "page.")
-    else:
+    else:  # a queued side's expected rate: as runs like it here (every run read once)
+        every, cfgs = runs(), {c.variant: c for c in demo.configs()}
+        idle = [speed.rate_for(every, cfgs[s.variant])[0] if s.variant in cfgs else None
+                for s in summaries]
         left = demo.seconds_left(summaries, rates, demo.speedup_alone(state),
                                  demo.slots(list(cfgs.values())), idle)
         if left is None:
