@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from sgan_core import PROJECT_ROOT as ROOT
-from sgan_core.rundir import RunDir
+from sgan_core.runs.rundir import RunDir
 
 THRESHOLDS = (0.90, 0.95, 0.98, 0.99)
 REFERENCE = ROOT.parent / "shared" / "reference" / "seed_reference.py"

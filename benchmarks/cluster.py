@@ -18,9 +18,9 @@ import statistics
 import tempfile
 import time
 
-from sgan_core import launcher
 from sgan_core.config import make_config
-from sgan_core.rundir import RunDir
+from sgan_core.runs import launcher
+from sgan_core.runs.rundir import RunDir
 
 os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # keep Ray on the loopback address
 

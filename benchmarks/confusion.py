@@ -11,9 +11,9 @@ import argparse
 
 import numpy as np
 
-from sgan_core.data import load_mnist
-from sgan_core.predict import classify_images
-from sgan_core.rundir import RunDir
+from sgan_core.data.mnist import load_mnist
+from sgan_core.reading.predict import classify_images
+from sgan_core.runs.rundir import RunDir
 
 
 def confusion(run: RunDir, x_test: np.ndarray, y_test: np.ndarray) -> np.ndarray:

@@ -17,9 +17,10 @@ import tempfile
 
 CHILD = r"""
 import json, sys, time
-from sgan_core import insight, trainer as trainer_mod
+from sgan_core.reading import insight
+from sgan_core.training import trainer as trainer_mod
 from sgan_core.config import make_config
-from sgan_core.rundir import create_run
+from sgan_core.runs.rundir import create_run
 
 with_insight, seconds, runs_dir = sys.argv[1] == "1", float(sys.argv[2]), sys.argv[3]
 spent = {"recorder_s": 0.0, "events_s": 0.0, "snapshots": 0}

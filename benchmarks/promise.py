@@ -15,9 +15,9 @@ import argparse
 import tempfile
 import time
 
-from sgan_core import launcher, speed
 from sgan_core.config import make_config
-from sgan_core.rundir import list_runs
+from sgan_core.runs import launcher, speed
+from sgan_core.runs.rundir import list_runs
 
 from .demo_time import start_hogs
 

@@ -29,10 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sgan_core.data import load_mnist
-from sgan_core.grids import to_uint8
-from sgan_core.models import generator_input
-from sgan_core.rundir import RunDir
+from sgan_core.data.mnist import load_mnist, to_uint8
+from sgan_core.model.networks import generator_input
+from sgan_core.runs.rundir import RunDir
 
 CACHE = Path(os.environ.get("SGAN_CACHE", Path.home() / ".cache" / "sgan_lab"))
 REFERENCE = CACHE / "reference_classifier.keras"

@@ -25,8 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sgan_core import launcher
 from sgan_core.config import make_config
+from sgan_core.runs import launcher
 from sgan_ui import testing as driver
 
 TICK = os.sysconf("SC_CLK_TCK")

@@ -5,12 +5,12 @@ import os
 
 import streamlit as st
 
-from sgan_core import launcher, speed
 from sgan_core.config import PRESET_MINUTES, PRESETS, ConfigError, make_config, parse_labels
-from sgan_core.grids import GridError, gif_bytes, read_grid
-from sgan_core.rundir import ACTIVE_STATES, NoSuchRun, UnreadableRun, resolve_run
-from sgan_core.tables import run_length
-from sgan_core.variants import VARIANTS, is_gan_variant
+from sgan_core.model.variants import VARIANTS, is_gan_variant
+from sgan_core.runs import launcher, speed
+from sgan_core.runs.rundir import ACTIVE_STATES, NoSuchRun, UnreadableRun, resolve_run
+from sgan_core.runs.tables import run_length
+from sgan_core.training.grids import GridError, gif_bytes, read_grid
 from sgan_ui import access
 from sgan_ui.admission import page_slot
 from sgan_ui.charts import X_TITLES, accuracy_figure, losses_figure, to_json

@@ -7,15 +7,16 @@ import io
 
 import streamlit as st
 
-from sgan_core import committee, demo, speed
 from sgan_core.config import ConfigError
-from sgan_core.grids import GridError, read_grid
-from sgan_core.launcher import QueueFull
-from sgan_core.predict import ModelLoadError, model_version
-from sgan_core.rundir import ACTIVE_STATES, RunDir, RunSummary
-from sgan_core.speed import recent_rate
-from sgan_core.tables import accuracy_table
-from sgan_core.variants import is_gan_variant
+from sgan_core.model.variants import is_gan_variant
+from sgan_core.reading import committee
+from sgan_core.reading.predict import ModelLoadError, model_version
+from sgan_core.runs import demo, speed
+from sgan_core.runs.launcher import QueueFull
+from sgan_core.runs.rundir import ACTIVE_STATES, RunDir, RunSummary
+from sgan_core.runs.speed import recent_rate
+from sgan_core.runs.tables import accuracy_table
+from sgan_core.training.grids import GridError, read_grid
 from sgan_ui import access
 from sgan_ui.charts import X_TITLES, compare_figure, to_json
 from sgan_ui.common import (

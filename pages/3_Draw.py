@@ -8,10 +8,10 @@ import streamlit as st
 from PIL import Image
 from threadpoolctl import threadpool_limits
 
-from sgan_core import committee
-from sgan_core.committee import CommitteeModel
-from sgan_core.predict import SHIPPED_MODEL_DIR, ModelLoadError, RunModel, model_version
-from sgan_core.rundir import RunDir, RunSummary
+from sgan_core.reading import committee
+from sgan_core.reading.committee import CommitteeModel
+from sgan_core.reading.predict import SHIPPED_MODEL_DIR, ModelLoadError, RunModel, model_version
+from sgan_core.runs.rundir import RunDir, RunSummary
 from sgan_ui.charts import probabilities_figure
 from sgan_ui.common import (
     PLOTLY_CONFIG,

@@ -8,9 +8,9 @@ import os
 
 import streamlit as st
 
-from sgan_core import launcher, speed, sweep
 from sgan_core.config import PRESETS, ConfigError, parse_labels
-from sgan_core.variants import VARIANTS, is_gan_variant
+from sgan_core.model.variants import VARIANTS, is_gan_variant
+from sgan_core.runs import launcher, speed, sweep
 from sgan_ui import access
 from sgan_ui.charts import sweep_figure, to_json
 from sgan_ui.common import (

@@ -10,8 +10,10 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
-from .values import MAX_INT, finite_or_none
-from .variants import VARIANTS, Variant
+from sgan_core.data import DATASETS
+from sgan_core.data.picks import PICKS
+from sgan_core.model.variants import VARIANTS, Variant
+from sgan_core.values import MAX_INT, finite_or_none
 
 ARCHS = ("mlp", "cnn", "tutorial")
 GENERATORS = ("mlp", "dcgan", "tutorial")
@@ -26,28 +28,29 @@ CLOCK_STEPS = 10**6
 
 @dataclass
 class RunConfig:
-    labels: int = 100
-    variant: str = "stacked"
-    preset: str = "fast"
-    seed: int = 0
+    """Every setting of a run, flat in config.json and read in the groups of GROUPS."""
+    # --- what it learns from ---
+    dataset: str = "mnist"            # data/__init__.py's DATASETS
+    labels: int = 100                 # the label budget: labeled training images
+    pick: str = "random"              # how they are chosen (data/picks.py's PICKS)
+    seed: int = 0                     # labels, initial weights and batches
+    mnist_path: str | None = None     # the data file (default: $SGAN_MNIST, data/mnist.npz)
+    # --- how long ---
+    preset: str = "fast"              # PRESETS: the network and optimiser below
     steps: int = 3000
-    max_seconds: float | None = None
-    # network and optimiser (filled from the preset)
-    arch: str = "mlp"                 # discriminator: "mlp" (Salimans et al.), "cnn" (our small
-                                      # strided CNN), "tutorial" (the Keras tutorials' CNN)
+    max_seconds: float | None = None  # train by the clock: whichever of the two comes first
+    # --- discriminator (the classifier) ---
+    variant: str = "stacked"          # model/variants.py: how its logits read real/fake and digit
+    arch: str = "mlp"                 # "mlp" (Salimans et al.), "cnn" (a small strided CNN),
+                                      # "tutorial" (the Keras tutorials' CNN)
     cnn_filters: tuple = (32, 64, 128)  # channels of the "cnn" discriminator's three layers
-    batch_size: int = 100             # images of each kind (labeled, unlabeled, fake) per step
-    labeled_batch: int = 0            # labeled images per step; 0: batch_size, except that a
-                                      # run learning from unlabeled images sees each labeled
-                                      # image once a step when it has fewer
-    fake_batch: int = 0               # generated images per step; 0: batch_size
-    latent_dim: int = 100
-    lr_d: float = 2e-3
-    lr_g: float = 2e-3
-    beta_1: float = 0.5
-    lr_decay_start: float = 1.0       # fraction of steps after which the lr decays linearly to 0
+    input_noise: float = 0.3          # Gaussian noise std at the discriminator's input (mlp, cnn)
+    hidden_noise: float = 0.5         # Gaussian noise std after each hidden layer (mlp)
+    input_range: tuple = (-1.0, 1.0)  # pixel 0 maps to input_range[0], 255 to input_range[1]
+    # --- generator and the real/fake game ---
     generator: str = "mlp"            # "mlp" (two dense layers), "dcgan" (small transposed
                                       # convs) or "tutorial" (the Keras tutorials' generator)
+    latent_dim: int = 100
     generator_loss: str = "feature_matching"   # or "nonsat" (non-saturating GAN loss)
     nonsat_weight: float = 0.0        # feature matching plus this much of the non-saturating loss
     class_weight: float = 0.0         # > 0: the generator is told which digit to draw and is
@@ -55,36 +58,44 @@ class RunConfig:
     diversity_weight: float = 0.0     # > 0: the generator also pays 1 / (how different its
                                       # drawings of one digit are from different inputs)
                                       # (mode seeking, Mao et al. 2019)
-    input_noise: float = 0.3          # Gaussian noise std at the discriminator's input (mlp, cnn)
-    hidden_noise: float = 0.5         # Gaussian noise std after each hidden layer (mlp)
-    unsup_weight: float = 1.0
-    game_every: int = 1               # the real/fake game (fakes, real/fake terms, generator
-                                      # update) on every this many steps; the steps between
-                                      # learn from labels and pseudo-labels only, at `selftrain`'s
-                                      # cost
+    unsup_weight: float = 1.0         # weight of the discriminator's real/fake terms
+    game_every: int = 1               # the game (fakes, real/fake terms, generator update) on
+                                      # every this many steps; the steps between learn from
+                                      # labels and self-labels only, at `selftrain`'s cost
     game_until: float = 1.0           # no game after this fraction of the run (the generator
                                       # keeps its last weights)
-    pseudo_weight: float = 0.0        # cross-entropy on unlabeled images the EMA model is sure of
+    # --- batches and optimiser ---
+    batch_size: int = 100             # images of each kind (labeled, unlabeled, fake) per step
+    labeled_batch: int = 0            # labeled images per step; 0: batch_size, except that a
+                                      # run learning from unlabeled images sees each labeled
+                                      # image once a step when it has fewer
+    fake_batch: int = 0               # generated images per step; 0: batch_size
+    lr_d: float = 2e-3
+    lr_g: float = 2e-3
+    beta_1: float = 0.5
+    lr_decay_start: float = 1.0       # fraction of steps after which the lr decays linearly to 0
+    ema_decay: float = 0.999          # the weight average that evaluation and export use; 0: none
+    # --- self-labels (the teacher's readings of unlabeled images) ---
+    pseudo_weight: float = 0.0        # cross-entropy on unlabeled images the teacher is sure of
     pseudo_threshold: float = 0.95    # ... sure = its top class probability above this
     pseudo_align: bool = False        # divide the teacher's readings by their running mean per
                                       # digit (distribution alignment, ReMixMatch)
     pseudo_adaptive: bool = False     # per-digit thresholds, low for digits the teacher is
                                       # rarely sure of yet (FlexMatch)
+    # --- augmentation ---
     augment_shift: int = 2            # random translation of labeled images, in pixels
     augment_unlabeled: bool = False   # translate the unlabeled real images too
     strong_augment: bool = False      # rotate/scale/translate instead of the pixel shift
-    ema_decay: float = 0.999          # 0 disables the weight average used for evaluation
-    # bookkeeping
+    # --- files it writes (bookkeeping) ---
     log_every: int = 5                # a metrics row every this many steps (charts: >= 1/s)
     eval_every: int = 250             # the full test set (10,000 images): the reported figure
     subset_every: int = 25            # the first TEST_SUBSET test images, for the live chart
     sample_every: int = 250
     checkpoint_every: int = 500
     checkpoint_seconds: float = 30.0  # also checkpoint this often: a kill loses at most this
+    # --- where it runs ---
     threads: int = 2                  # TensorFlow intra-op threads in the trainer
     gpus: int = 0                     # GPUs a Ray task reserves for this run (ray_runner.py)
-    input_range: tuple = (-1.0, 1.0)  # pixel 0 maps to input_range[0], 255 to input_range[1]
-    mnist_path: str | None = None
     sweep: str | None = None          # the sweep this run belongs to (sweep.py), if any
 
     @property
@@ -126,6 +137,24 @@ class RunConfig:
         return check(cls(**kwargs))
 
 
+# RunConfig's fields in the groups of its section comments (tests/test_config.py checks that
+# every field is in exactly one): how pages and the CLI show a run's settings.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "what it learns from": ("dataset", "labels", "pick", "seed", "mnist_path"),
+    "how long": ("preset", "steps", "max_seconds"),
+    "discriminator": ("variant", "arch", "cnn_filters", "input_noise", "hidden_noise",
+                      "input_range"),
+    "generator and the game": ("generator", "latent_dim", "generator_loss", "nonsat_weight",
+                               "class_weight", "diversity_weight", "unsup_weight", "game_every",
+                               "game_until"),
+    "batches and optimiser": ("batch_size", "labeled_batch", "fake_batch", "lr_d", "lr_g",
+                              "beta_1", "lr_decay_start", "ema_decay"),
+    "self-labels": ("pseudo_weight", "pseudo_threshold", "pseudo_align", "pseudo_adaptive"),
+    "augmentation": ("augment_shift", "augment_unlabeled", "strong_augment"),
+    "files it writes": ("log_every", "eval_every", "subset_every", "sample_every",
+                        "checkpoint_every", "checkpoint_seconds"),
+    "where it runs": ("threads", "gpus", "sweep"),
+}
 REQUIRED_FIELDS = ("labels", "variant", "seed")
 
 
@@ -171,30 +200,20 @@ def _short(value) -> str:
 
 
 PRESETS: dict[str, dict] = {
-    # Time-to-accuracy on a 2-core CPU (about 120 s): a narrow strided CNN discriminator,
-    # feature matching, self-training on unlabeled images the EMA model is sure of (teacher on
-    # the image, student on a randomly rotated, scaled and shifted copy), EMA evaluation.
-    # A small DCGAN generator whose loss adds a tenth of the non-saturating loss to feature
-    # matching: its digits are read as digits (benchmarks/samples.py), and the classifier
-    # did not suffer (benchmarks/RESULTS.md, 2026-12-01). The teacher's readings are aligned
-    # to equal shares per digit and thresholded per digit (pseudo.py): with 20 labels, 95.2%
-    # in 120 s against 92.2% without; 32 generated images a step instead of 100 train 20% more
-    # steps in the same time, with digits as clear (2026-12-02).
+    # Accuracy in about two minutes on a 2-core CPU: a narrow strided CNN discriminator, feature
+    # matching, self-training on unlabeled images the weight-averaged model is sure of (teacher
+    # on the image, student on a rotated, scaled and shifted copy), its readings balanced over
+    # the digits with per-digit bars (with few labels the teacher otherwise locks in its early
+    # mistakes). The generator is told the digit and its loss adds a tenth of the
+    # non-saturating loss, so that its drawings read as digits; 32 fakes a step instead of 100
+    # buy more steps in the same time. Measurements: benchmarks/RESULTS.md.
     "fast": dict(arch="cnn", steps=1100, lr_d=3e-3, lr_g=3e-3, lr_decay_start=0.4,
                  fake_batch=32, generator="dcgan", nonsat_weight=0.1, class_weight=1.0,
                  pseudo_weight=1.0, pseudo_align=True, pseudo_adaptive=True,
                  augment_unlabeled=True, strong_augment=True,
                  ema_decay=0.995, eval_every=100, sample_every=100, checkpoint_every=300),
-    # The same recipe trained much longer at a constant, halved learning rate: runs whose rate
-    # decayed from 3e-3 peaked as it passed ~1.5e-3 and slid below; a constant 1.5e-3 reached
-    # 98.6% by 10,000 steps and held it to the end of an hour.
-    # 27,000 steps: about an hour at 7.4-7.7 steps/s (2026-11-23); the dashboard runs it for an
-    # hour by the clock (PRESET_MINUTES). With `stacked`, one hour (32,600-33,600 steps at
-    # 9.1-9.3 steps/s) read 99.02 / 99.03 / 98.96% on seeds 0-2 (2026-11-29).
-    # Elastic distortion, stroke thickness, width stretch, shear, cutout and entropy
-    # minimisation were tried and not kept: see benchmarks/RESULTS.md. The pseudo-labels are
-    # balanced over the digits as in `fast` (2026-12-02, seed 0, 2,000 steps: 96.22% against
-    # 77.94% at 20 labels, 97.64% against 97.09% at 100); the hour was measured before that.
+    # The same recipe for an hour at a constant, halved learning rate (a decaying one peaked
+    # mid-run and slid below). Options tried and not kept: benchmarks/RESULTS.md.
     "best": dict(arch="cnn", steps=27000, lr_d=1.5e-3, lr_g=1.5e-3, lr_decay_start=1.0,
                  pseudo_weight=1.0, pseudo_align=True, pseudo_adaptive=True,
                  augment_unlabeled=True, strong_augment=True,
@@ -284,6 +303,10 @@ def check(cfg: RunConfig) -> RunConfig:
 
     if not isinstance(cfg.labels, int) or not MIN_LABELS <= cfg.labels <= MAX_LABELS:
         fail(f"labels must be from {MIN_LABELS} to {MAX_LABELS}, got {_short(cfg.labels)}")
+    if cfg.dataset not in DATASETS:
+        fail(f"unknown dataset {cfg.dataset!r}; choose one of {', '.join(DATASETS)}")
+    if cfg.pick not in PICKS:
+        fail(f"unknown pick {cfg.pick!r}; choose one of {', '.join(PICKS)}")
     if cfg.variant not in VARIANTS:
         fail(f"unknown variant {cfg.variant!r}; choose one of {', '.join(VARIANTS)}")
     if cfg.arch not in ARCHS:

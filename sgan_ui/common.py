@@ -7,8 +7,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from sgan_core import PROJECT_ROOT, speed
-from sgan_core.rundir import NoSuchRun, RunDir, RunSummary, list_runs, resolve_run
+from sgan_core import PROJECT_ROOT
+from sgan_core.runs import speed
+from sgan_core.runs.rundir import NoSuchRun, RunDir, RunSummary, list_runs, resolve_run
 from sgan_core.values import finite_or_none
 
 

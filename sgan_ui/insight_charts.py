@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sgan_core.insight import CORNERS, per_digit_accuracy
+from sgan_core.reading.insight import CORNERS, per_digit_accuracy
 
 from .charts import PERCENT, _layout, _rounded, _series
 

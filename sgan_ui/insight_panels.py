@@ -13,11 +13,11 @@ import time
 import numpy as np
 import streamlit as st
 
-from sgan_core.desk import Desk
-from sgan_core.grids import png_bytes, tile_image
-from sgan_core.insight import InsightError, read_points, read_snapshot, top_confusions
-from sgan_core.predict import ModelLoadError
-from sgan_core.rundir import RunDir
+from sgan_core.reading.desk import Desk
+from sgan_core.reading.insight import InsightError, read_points, read_snapshot, top_confusions
+from sgan_core.reading.predict import ModelLoadError
+from sgan_core.runs.rundir import RunDir
+from sgan_core.training.grids import png_bytes, tile_image
 
 from .charts import to_json
 from .common import plain

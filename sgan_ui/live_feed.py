@@ -27,8 +27,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from sgan_core import PROJECT_ROOT, speed
-from sgan_core.rundir import RunDir, atomic_write_bytes
+from sgan_core import PROJECT_ROOT
+from sgan_core.runs import speed
+from sgan_core.runs.rundir import RunDir, atomic_write_bytes
 
 from .charts import X_TITLES, accuracy_figure, losses_figure, to_json
 from .common import fmt_acc, fmt_duration, server_path

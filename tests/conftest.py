@@ -27,7 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 @pytest.fixture(scope="session")
 def small_mnist(tmp_path_factory) -> str:
     """3,000 training and 1,000 test images of the real MNIST, as an npz file."""
-    from sgan_core.data import SHIPPED_MNIST
+    from sgan_core.data.mnist import SHIPPED_MNIST
     with np.load(SHIPPED_MNIST) as f:
         arrays = {"x_train": f["x_train"][:3000], "y_train": f["y_train"][:3000],
                   "x_test": f["x_test"][:1000], "y_test": f["y_test"][:1000]}

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from sgan_core.predict import SHIPPED_MODEL_DIR
-from sgan_core.rundir import RunDir
+from sgan_core.reading.predict import SHIPPED_MODEL_DIR
+from sgan_core.runs.rundir import RunDir
 from sgan_ui import live_feed
 from sgan_ui.common import plain
 from sgan_ui.navigation import PAGES
@@ -136,8 +136,8 @@ def test_failed_run_shows_its_message(finished_runs_dir, tmp_path, monkeypatch):
 def test_compare_demo_states_the_measured_difference(finished_runs_dir, tmp_path, monkeypatch):
     import shutil
 
-    from sgan_core import demo
-    from sgan_core.rundir import atomic_write_json
+    from sgan_core.runs import demo
+    from sgan_core.runs.rundir import atomic_write_json
     runs_dir = tmp_path / "runs"
     shutil.copytree(finished_runs_dir, runs_dir)
     ids = sorted(p.name for p in runs_dir.iterdir() if p.is_dir())

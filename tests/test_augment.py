@@ -1,7 +1,7 @@
 """Augmentation: shapes, identity at zero strength, rotation about the centre, background fill."""
 import numpy as np
 
-from sgan_core.augment import affine_images, shift_images
+from sgan_core.data.augment import affine_images, shift_images
 
 BG = -1.0
 

@@ -52,8 +52,8 @@ def server(tmp_path, small_mnist):
 
 def stop_every_run(root: Path) -> None:
     """The trainers a test started run in their own sessions: stop them, even after a failure."""
-    from sgan_core import launcher
-    from sgan_core.rundir import RunDir
+    from sgan_core.runs import launcher
+    from sgan_core.runs.rundir import RunDir
     runs = [RunDir(c.parent) for c in root.glob("*/*/config.json")]
     for run in runs:
         launcher.stop_run(run)
@@ -337,8 +337,8 @@ def test_compare_shows_the_demo_and_keeps_phone_charts_readable(server, tmp_path
 
     from playwright.sync_api import sync_playwright
 
-    from sgan_core import demo
-    from sgan_core.rundir import RunDir, atomic_write_json
+    from sgan_core.runs import demo
+    from sgan_core.runs.rundir import RunDir, atomic_write_json
     runs_dir = tmp_path / "runs"
     shutil.copytree(finished_runs_dir, runs_dir)
     ids = sorted(p.name for p in runs_dir.iterdir() if p.is_dir())
@@ -386,7 +386,7 @@ def test_train_page_shows_every_panel_of_how_it_learns(server, page, tmp_path,
     fetched from another host and no chart can be uploaded."""
     import shutil
 
-    from sgan_core.rundir import list_run_dirs
+    from sgan_core.runs.rundir import list_run_dirs
     runs_dir = tmp_path / "runs"
     shutil.copytree(finished_runs_dir, runs_dir)
     run = next(r for r in list_run_dirs(runs_dir) if r.read_config()["variant"] == "stacked")

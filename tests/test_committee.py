@@ -4,12 +4,12 @@ import re
 import numpy as np
 import pytest
 
-from sgan_core import committee
-from sgan_core.committee import CommitteeModel
 from sgan_core.config import ConfigError
-from sgan_core.data import load_mnist, scale_images
-from sgan_core.predict import Prediction, load_classifier
-from sgan_core.rundir import RunDir, list_run_dirs
+from sgan_core.data.mnist import load_mnist, scale_images
+from sgan_core.reading import committee
+from sgan_core.reading.committee import CommitteeModel
+from sgan_core.reading.predict import Prediction, load_classifier
+from sgan_core.runs.rundir import RunDir, list_run_dirs
 
 from conftest import cli
 
@@ -79,7 +79,7 @@ def test_committee_of_saved_models_reads_a_drawing():
     """Real RunModels: the shipped model twice reads a drawing exactly as it does alone."""
     from PIL import Image
 
-    from sgan_core.predict import SHIPPED_MODEL_DIR, RunModel
+    from sgan_core.reading.predict import SHIPPED_MODEL_DIR, RunModel
     alone = RunModel(RunDir(SHIPPED_MODEL_DIR))
     pair = CommitteeModel([alone, RunModel(RunDir(SHIPPED_MODEL_DIR))])
     seven = load_mnist().x_test[0]

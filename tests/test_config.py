@@ -4,7 +4,7 @@ import json
 import pytest
 
 from sgan_core.config import CLOCK_STEPS, PRESETS, ConfigError, RunConfig, make_config
-from sgan_core.predict import SHIPPED_MODEL_DIR
+from sgan_core.reading.predict import SHIPPED_MODEL_DIR
 
 # options of earlier versions that no preset set; their numbers are in benchmarks/RESULTS.md
 REMOVED = {"entropy_weight": 0.0, "pseudo_keep": 1.0, "align_pseudo": False, "elastic": 0.0,

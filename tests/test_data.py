@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from sgan_core.config import ConfigError, make_config, parse_labels
-from sgan_core.data import DataError, label_budget_indices, load_mnist, read_npz, scale_images
+from sgan_core.data.mnist import DataError, load_mnist, read_npz, scale_images
+from sgan_core.data.picks import label_budget_indices
 
 from conftest import cli
 
@@ -122,7 +123,7 @@ def test_cli_bad_label_budget(runs_dir):
 ])
 def test_each_variant_gets_the_batches_it_learns_from(variant, settings, labeled, unlabeled,
                                                       fakes):
-    from sgan_core.batches import Batches
+    from sgan_core.data.batches import Batches
     cfg = make_config("fast", labels=20, variant=variant, **{"fake_batch": 0, **settings})
     batch = Batches(cfg, load_mnist()).next()
     assert len(batch.x_lab) == len(batch.y_lab) == labeled

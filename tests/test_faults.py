@@ -11,9 +11,9 @@ import time
 import numpy as np
 import pytest
 
-from sgan_core import launcher
 from sgan_core.config import make_config
-from sgan_core.rundir import RunDir, create_run
+from sgan_core.runs import launcher
+from sgan_core.runs.rundir import RunDir, create_run
 
 from conftest import ROOT, wait_for
 
@@ -85,7 +85,7 @@ def test_a_trainer_killed_under_the_worker_is_interrupted_and_resumes(small_mnis
 
 def test_a_resume_from_step_0_forgets_the_old_accuracy(small_mnist, runs_dir):
     """`list` used to show the old accuracy of a run resumed from scratch (no checkpoint)."""
-    from sgan_core.trainer import prepare_resume
+    from sgan_core.training.trainer import prepare_resume
     run = create_run(make_config("fast", labels=20, steps=50, mnist_path=small_mnist), runs_dir)
     run.append_metrics([{"step": 5, "loss_sup": 1.0}, {"step": 10, "test_acc": 0.55}])
     run.write_status(state="interrupted", step=10, test_acc=0.55)

@@ -10,11 +10,11 @@ import sys
 import numpy as np
 import pytest
 
-from sgan_core import insight
 from sgan_core.config import make_config
-from sgan_core.desk import Desk
-from sgan_core.predict import SHIPPED_MODEL_DIR, ModelLoadError
-from sgan_core.rundir import RunDir, list_run_dirs
+from sgan_core.reading import insight
+from sgan_core.reading.desk import Desk
+from sgan_core.reading.predict import SHIPPED_MODEL_DIR, ModelLoadError
+from sgan_core.runs.rundir import RunDir, list_run_dirs
 
 from conftest import ROOT, cli, page_text, run_page
 
@@ -54,7 +54,7 @@ def test_confusions_and_per_digit_accuracy():
 @pytest.mark.parametrize("align,adaptive", [(True, True), (False, True), (True, False)])
 def test_teacher_readings_match_the_training_steps_teacher(align, adaptive):
     """The display's NumPy teacher decides as pseudo.py's TensorFlow one does."""
-    from sgan_core.pseudo import PseudoLabeler
+    from sgan_core.model.selflabels import PseudoLabeler
     cfg = make_config("fast", pseudo_align=align, pseudo_adaptive=adaptive)
     pseudo = PseudoLabeler(cfg)
     rng = np.random.default_rng(2)
@@ -103,7 +103,8 @@ def test_finished_runs_hold_consistent_insight(finished_runs_dir):
 def test_hidden_labels_never_reach_training(small_mnist, tmp_path):
     """Shuffling MNIST's labels of the unlabeled images changes the display's self-label
     accuracy and nothing else: every other metric, bit for bit, and every saved weight."""
-    from sgan_core.data import label_budget_indices, read_npz
+    from sgan_core.data.mnist import read_npz
+    from sgan_core.data.picks import label_budget_indices
     data = read_npz(small_mnist)
     lab_idx = label_budget_indices(data.y_train, 20, 0)
     rest = np.setdiff1d(np.arange(len(data.y_train)), lab_idx)
@@ -117,11 +118,11 @@ def test_hidden_labels_never_reach_training(small_mnist, tmp_path):
     # their labels; the rest of the labels are what is hidden)
     script = (
         "import sys, numpy as np\n"
-        "import sgan_core.batches as b\n"
-        f"b.label_budget_indices = lambda y, n, seed: np.load({str(tmp_path / 'lab_idx.npy')!r})\n"
+        "from sgan_core.data import picks\n"
+        f"picks.PICKS['random'] = lambda d, n, seed: np.load({str(tmp_path / 'lab_idx.npy')!r})\n"
         "from sgan_core.config import make_config\n"
-        "from sgan_core.rundir import create_run\n"
-        "from sgan_core.trainer import Trainer\n"
+        "from sgan_core.runs.rundir import create_run\n"
+        "from sgan_core.training.trainer import Trainer\n"
         "cfg = make_config('fast', labels=20, steps=40, eval_every=20, mnist_path=sys.argv[1])\n"
         "Trainer(cfg, create_run(cfg, sys.argv[2], 'run')).fit()\n")
     runs = {}

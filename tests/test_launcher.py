@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-from sgan_core import launcher
 from sgan_core.config import make_config
-from sgan_core.rundir import create_run
+from sgan_core.runs import launcher
+from sgan_core.runs.rundir import create_run
 
 
 @pytest.mark.slow

@@ -3,7 +3,7 @@ import os
 import shutil
 import time
 
-from sgan_core.rundir import RunDir
+from sgan_core.runs.rundir import RunDir
 from sgan_ui import live_feed
 
 

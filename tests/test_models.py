@@ -5,16 +5,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from sgan_core import losses
 from sgan_core.config import PRESETS, RunConfig, make_config
-from sgan_core.models import (
+from sgan_core.model import losses
+from sgan_core.model.networks import (
     build_classifier,
     build_discriminator,
     build_generator,
     copy_to_plain,
     generator_input,
 )
-from sgan_core.variants import GAN_VARIANTS, VARIANTS
+from sgan_core.model.variants import GAN_VARIANTS, VARIANTS
 
 
 @pytest.mark.parametrize("name", VARIANTS)
@@ -96,8 +96,8 @@ def test_shapes_and_plain_export(variant, arch):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_one_step_changes_both_networks(variant, small_mnist, runs_dir):
-    from sgan_core.rundir import create_run
-    from sgan_core.trainer import Trainer
+    from sgan_core.runs.rundir import create_run
+    from sgan_core.training.trainer import Trainer
     cfg = make_config("fast", variant=variant, steps=5, mnist_path=small_mnist)
     trainer = Trainer(cfg, create_run(cfg, runs_dir))
     sgan = trainer.sgan

@@ -3,15 +3,15 @@ import numpy as np
 import pytest
 
 from sgan_core.config import VARIANTS, make_config
-from sgan_core.models import (
+from sgan_core.model.networks import (
     build_classifier,
     build_discriminator,
     build_generator,
     build_logits_model,
 )
-from sgan_core.npforward import UnsupportedModel, compile_model, conv2d, conv2d_transpose
-from sgan_core.predict import SHIPPED_MODEL_DIR, _one_image_function, load_classifier
-from sgan_core.rundir import RunDir
+from sgan_core.reading.npforward import UnsupportedModel, compile_model, conv2d, conv2d_transpose
+from sgan_core.reading.predict import SHIPPED_MODEL_DIR, _one_image_function, load_classifier
+from sgan_core.runs.rundir import RunDir
 
 
 def _images(n=4, seed=0):

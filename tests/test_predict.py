@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sgan_core.data import load_mnist
-from sgan_core.predict import SHIPPED_MODEL_DIR, RunModel
-from sgan_core.rundir import RunDir
+from sgan_core.data.mnist import load_mnist
+from sgan_core.reading.predict import SHIPPED_MODEL_DIR, RunModel
+from sgan_core.runs.rundir import RunDir
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from sgan_core.data import load_mnist, scale_images
-from sgan_core.preprocess import to_mnist
+from sgan_core.data.canvas import to_mnist
+from sgan_core.data.mnist import load_mnist, scale_images
 
 
 def drawing(shape="seven", size=280, offset=(0, 0), scale=1.0, width=18, ink=255, bg=0):

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from sgan_core import pseudo
 from sgan_core.config import ConfigError, make_config, parse_setting
-from sgan_core.pseudo import PseudoLabeler
+from sgan_core.model import selflabels as pseudo
+from sgan_core.model.selflabels import PseudoLabeler
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sgan_core import launcher
 from sgan_core.config import make_config
-from sgan_core.rundir import RunDir, list_runs
+from sgan_core.runs import launcher
+from sgan_core.runs.rundir import RunDir, list_runs
 
 from conftest import cli, wait_for
 

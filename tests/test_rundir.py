@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from sgan_core.rundir import NoSuchRun, RunDir, atomic_write_json, list_runs, resolve_run
+from sgan_core.runs.rundir import NoSuchRun, RunDir, atomic_write_json, list_runs, resolve_run
 
 
 def make_run(runs_dir, run_id, **status):
@@ -58,7 +58,7 @@ def test_metrics_are_read_incrementally_and_survive_damage(runs_dir, monkeypatch
     assert run.read_metrics()[-1] == {"step": 3, "loss_sup": 0.5}
     # only the appended bytes are read: the old rows are not parsed again
     parsed = []
-    import sgan_core.rundir as rundir
+    import sgan_core.runs.rundir as rundir
     real = rundir._parse_rows
     monkeypatch.setattr(rundir, "_parse_rows", lambda data: parsed.append(data) or real(data))
     run.append_metrics([{"step": 4}])

@@ -5,9 +5,9 @@ import platform
 
 import pytest
 
-from sgan_core import demo, speed
 from sgan_core.config import make_config
-from sgan_core.rundir import RunSummary
+from sgan_core.runs import demo, speed
+from sgan_core.runs.rundir import RunSummary
 from sgan_ui import charts
 from sgan_ui.words import demo_sentence
 

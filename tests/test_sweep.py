@@ -1,9 +1,9 @@
 """Sweeps: a grid of ordinary runs under one sweep id, and the label-efficiency table (issue 24)."""
 import pytest
 
-from sgan_core import sweep
 from sgan_core.config import ConfigError
-from sgan_core.rundir import RunDir, RunSummary, list_runs
+from sgan_core.runs import sweep
+from sgan_core.runs.rundir import RunDir, RunSummary, list_runs
 from sgan_ui.words import markdown_table, sweep_reading
 
 from conftest import cli
@@ -84,7 +84,7 @@ def test_a_sweep_of_four_runs_on_two_slots(small_mnist, runs_dir):
 @pytest.mark.slow
 def test_sweep_page_draws_the_curve_of_a_sweep(runs_dir, monkeypatch):
     from sgan_core.config import make_config
-    from sgan_core.rundir import create_run
+    from sgan_core.runs.rundir import create_run
 
     from conftest import run_page
     for labels, variant, acc in ((20, "stacked", 0.85), (20, "supervised", 0.76),

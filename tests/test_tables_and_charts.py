@@ -1,14 +1,14 @@
 """What the Compare table, the demo sentence and the live charts say, from run files alone: the
-engine's numbers (sgan_core.tables, demo) and the views' words and figures (sgan_ui)."""
+engine's numbers (sgan_core.runs.tables, demo) and the views' words and figures (sgan_ui)."""
 import json
 
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from sgan_core import demo
-from sgan_core.rundir import RunDir, RunSummary
-from sgan_core.tables import accuracy_table
+from sgan_core.runs import demo
+from sgan_core.runs.rundir import RunDir, RunSummary
+from sgan_core.runs.tables import accuracy_table
 from sgan_ui import charts
 from sgan_ui.words import demo_sentence, errors_per_100, game_cell, length_text, mean_cell
 

@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from sgan_core.rundir import RunDir, list_run_dirs
-from sgan_core.variants import VARIANTS
+from sgan_core.model.variants import VARIANTS
+from sgan_core.runs.rundir import RunDir, list_run_dirs
 
 from conftest import ROOT, cli
 

@@ -8,13 +8,13 @@ import shutil
 import numpy as np
 import pytest
 
-from sgan_core import launcher
-from sgan_core.committee import label_groups
 from sgan_core.config import ConfigError, RunConfig, make_config
-from sgan_core.grids import GridError, gif_bytes, grid_image, png_bytes, read_grid
-from sgan_core.predict import SHIPPED_MODEL_DIR, ModelLoadError, load_classifier
-from sgan_core.rundir import RunDir, create_run, list_runs
-from sgan_core.tables import accuracy_table
+from sgan_core.reading.committee import label_groups
+from sgan_core.reading.predict import SHIPPED_MODEL_DIR, ModelLoadError, load_classifier
+from sgan_core.runs import launcher
+from sgan_core.runs.rundir import RunDir, create_run, list_runs
+from sgan_core.runs.tables import accuracy_table
+from sgan_core.training.grids import GridError, gif_bytes, grid_image, png_bytes, read_grid
 from sgan_ui import access
 
 from conftest import ENTRY_AND_PAGES, cli, page_text, run_page

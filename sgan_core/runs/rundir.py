@@ -19,8 +19,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import ConfigError, RunConfig
-from .values import count_or_none, finite_or_none
+from sgan_core.config import ConfigError, RunConfig
+from sgan_core.values import count_or_none, finite_or_none
 
 ACTIVE_STATES = ("queued", "running")
 STATES = ACTIVE_STATES + ("finished", "stopped", "failed", "interrupted")

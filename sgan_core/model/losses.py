@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from .variants import N_CLASSES, Variant
+from sgan_core.model.variants import N_CLASSES, Variant
 
 
 def supervised_loss(variant: Variant, raw, labels):

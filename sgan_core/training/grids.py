@@ -10,11 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-
-def to_uint8(images: np.ndarray, input_range=(-1.0, 1.0)) -> np.ndarray:
-    lo, hi = input_range
-    x = (np.asarray(images, dtype=np.float32) - lo) / (hi - lo)
-    return (np.clip(x, 0, 1) * 255).round().astype(np.uint8)
+from sgan_core.data.mnist import to_uint8
 
 
 def grid_image(images: np.ndarray, rows: int = 10, input_range=(-1.0, 1.0)) -> Image.Image:

@@ -14,8 +14,8 @@ import statistics
 import subprocess
 import sys
 
-from .config import RunConfig
-from .rundir import RunSummary
+from sgan_core.config import RunConfig
+from sgan_core.runs.rundir import RunSummary
 
 STARTUP_S = 15.0  # from queueing a run to its first step (benchmarks/cluster.py measured 14.0 s)
 END_S = 5.0       # after its last step: the final test on 10,000 images and the saved models

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import PROJECT_ROOT
+from sgan_core import PROJECT_ROOT
 
 SHIPPED_MNIST = PROJECT_ROOT / "data" / "mnist.npz"
 KERAS_CACHE = Path.home() / ".keras" / "datasets" / "mnist.npz"
@@ -104,22 +104,8 @@ def scale_images(x_uint8: np.ndarray, input_range=(-1.0, 1.0)) -> np.ndarray:
     return x.reshape(x.shape[0], 28, 28, 1)
 
 
-def label_budget_indices(y: np.ndarray, n_labels: int, seed: int) -> np.ndarray:
-    """Indices of n_labels training images balanced over the 10 digits, reproducible by seed.
-
-    Each digit gets n_labels // 10 images; the remainder goes to digits chosen by the seed.
-    """
-    rng = np.random.default_rng(seed)
-    per_class = np.full(10, n_labels // 10)
-    per_class[rng.permutation(10)[: n_labels % 10]] += 1
-    picked = []
-    for digit in range(10):
-        pool = np.flatnonzero(y == digit)
-        take = min(per_class[digit], len(pool))
-        picked.append(rng.choice(pool, take, replace=False))
-    idx = np.concatenate(picked)
-    short = n_labels - len(idx)
-    if short > 0:  # only when a digit has fewer images than its share (budgets near 60000)
-        rest = np.setdiff1d(np.arange(len(y)), idx)
-        idx = np.concatenate([idx, rng.choice(rest, short, replace=False)])
-    return np.sort(idx)
+def to_uint8(images: np.ndarray, input_range=(-1.0, 1.0)) -> np.ndarray:
+    """scale_images' inverse: network inputs (or generated images) back to 0..255 pixels."""
+    lo, hi = input_range
+    x = (np.asarray(images, dtype=np.float32) - lo) / (hi - lo)
+    return (np.clip(x, 0, 1) * 255).round().astype(np.uint8)

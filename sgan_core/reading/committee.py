@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import ConfigError, RunConfig
-from .predict import DrawingReader, Prediction, RunModel, classify_images
-from .rundir import RunDir, RunSummary, UnreadableRun
+from sgan_core.config import ConfigError, RunConfig
+from sgan_core.reading.predict import DrawingReader, Prediction, RunModel, classify_images
+from sgan_core.runs.rundir import RunDir, RunSummary, UnreadableRun
 
 
 def member_configs(runs: list[RunDir]) -> list[RunConfig]:
@@ -44,7 +44,7 @@ def average_probabilities(member_probs: list[np.ndarray]) -> np.ndarray:
 def evaluate(runs: list[RunDir], mnist_path: str | None = None) -> dict:
     """Test accuracy of each member and of the committee: {"members": [...], "committee": acc,
     "images": n, "truth": test digits, "read": the committee's (or the one run's) readings}."""
-    from .data import load_mnist
+    from sgan_core.data.mnist import load_mnist
     cfgs = member_configs(runs)
     data = load_mnist(mnist_path or cfgs[0].mnist_path)
     probs = [classify_images(r, data.x_test) for r in runs]

@@ -21,10 +21,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import PROJECT_ROOT
-from .config import RunConfig
-from .rundir import ACTIVE_STATES, RunDir, create_run, list_run_dirs
-from .values import finite_or_none
+from sgan_core import PROJECT_ROOT
+from sgan_core.config import RunConfig
+from sgan_core.runs.rundir import ACTIVE_STATES, RunDir, create_run, list_run_dirs
+from sgan_core.values import finite_or_none
 
 LOCK_NAME = ".worker.lock"
 TRAINER_NICE = 10  # the trainer yields the CPU to the web server when both want it
@@ -195,7 +195,7 @@ def _start_child(run: RunDir, ray_address: str | None) -> Child:
     status at once."""
     threads, queued_at = run_threads(run), run.read_status().get("queued_at")
     if ray_address:  # Ray places the task on a node with room; nothing waits here
-        from . import ray_runner
+        from sgan_core.runs import ray_runner
         gpus = run.read_config().get("gpus")
         gpus = gpus if isinstance(gpus, int) and gpus > 0 else 0
         trainer = ray_runner.RayTrainer(RunDir(run.path.resolve()), threads, gpus)
@@ -218,7 +218,7 @@ def worker_loop(runs_dir, idle_exit_s: float = 2.0, ray_address: str | None = No
     if lock is None:
         return  # another worker owns the queue and will see our run
     if ray_address:
-        from . import ray_runner
+        from sgan_core.runs import ray_runner
         ray_runner.connect(ray_address)
     children: dict[str, Child] = {}
     try:

@@ -21,14 +21,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import insight
-from .batches import Batches
-from .config import RunConfig
-from .data import Mnist, load_mnist, scale_images
-from .events import EventFiles
-from .hooks import Checkpoints, Heartbeat, MetricsLog, SampleGrids
-from .rundir import RunDir, atomic_write_bytes
-from .sgan import SGAN
+from sgan_core.config import RunConfig
+from sgan_core.data import DATASETS
+from sgan_core.data.batches import Batches
+from sgan_core.data.mnist import Mnist, scale_images
+from sgan_core.model.sgan import SGAN
+from sgan_core.reading import insight
+from sgan_core.runs.rundir import RunDir, atomic_write_bytes
+from sgan_core.training.events import EventFiles
+from sgan_core.training.hooks import Checkpoints, Heartbeat, MetricsLog, SampleGrids
 
 LOSS_LIMIT = 1e4   # healthy losses stay below ~20: a run past this has diverged
 TEST_SUBSET = 1000  # test images of the frequent live reading (the full set decides the result)
@@ -51,7 +52,7 @@ class Trainer:
     def __init__(self, cfg: RunConfig, run: RunDir, data: Mnist | None = None):
         self.cfg, self.run = cfg, run
         keras.utils.set_random_seed(cfg.seed)
-        data = data or load_mnist(cfg.mnist_path)
+        data = data or DATASETS[cfg.dataset](cfg.mnist_path)
         self.batches = Batches(cfg, data)
         self.x_test = scale_images(data.x_test, cfg.input_range)
         self.y_test = data.y_test.astype(np.int32)

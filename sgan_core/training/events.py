@@ -12,7 +12,7 @@ import tensorflow as tf
 from PIL import Image
 from tensorflow.core.framework import summary_pb2
 
-from .grids import png_bytes
+from sgan_core.training.grids import png_bytes
 
 # TensorBoard groups tags by the part before the first "/"
 SCALAR_TAGS = {

@@ -18,9 +18,9 @@ import signal
 
 import ray
 
-from . import PROJECT_ROOT
-from .launcher import start_trainer
-from .rundir import RunDir
+from sgan_core import PROJECT_ROOT
+from sgan_core.runs.launcher import start_trainer
+from sgan_core.runs.rundir import RunDir
 
 PR_SET_PDEATHSIG = 1
 

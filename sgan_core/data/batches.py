@@ -11,9 +11,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .augment import affine_images, shift_images
-from .config import ConfigError, RunConfig
-from .data import Mnist, label_budget_indices, scale_images
+from sgan_core.config import ConfigError, RunConfig
+from sgan_core.data.augment import affine_images, shift_images
+from sgan_core.data.mnist import Mnist, scale_images
+from sgan_core.data.picks import PICKS
 
 
 class Batch(NamedTuple):
@@ -32,7 +33,7 @@ class Batches:
         if cfg.labels > len(data.y_train):
             raise ConfigError(f"label budget {cfg.labels} exceeds the {len(data.y_train)} "
                               f"training images in {data.source}")
-        self.lab_idx = label_budget_indices(data.y_train, cfg.labels, cfg.seed)
+        self.lab_idx = PICKS[cfg.pick](data, cfg.labels, cfg.seed)
         self.x_lab = self.x_train[self.lab_idx]
         self.y_lab = data.y_train[self.lab_idx].astype(np.int32)
         self.rng = np.random.default_rng(cfg.seed + 1)

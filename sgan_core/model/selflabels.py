@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from .variants import N_CLASSES
+from sgan_core.model.variants import N_CLASSES
 
 MOMENTUM = 0.99  # running means over about the last hundred batches
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .grids import to_uint8
-from .predict import (
+from sgan_core.data.mnist import to_uint8
+from sgan_core.model.variants import N_CLASSES
+from sgan_core.reading.predict import (
     ModelLoadError,
     load_classifier,
     load_model_file,
     model_shapes,
     numpy_function,
 )
-from .rundir import RunDir, UnreadableRun
-from .variants import N_CLASSES
+from sgan_core.runs.rundir import RunDir, UnreadableRun
 
 POOL = 400  # latent vectors tried per request of an unconditional generator
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import time
 
-from .grids import grid_image, png_bytes
-from .rundir import atomic_write_bytes
+from sgan_core.runs.rundir import atomic_write_bytes
+from sgan_core.training.grids import grid_image, png_bytes
 
 HEARTBEAT_EVERY_S = 1.0
 

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .variants import N_CLASSES
+from sgan_core.model.variants import N_CLASSES
 
 
 class WNDense(layers.Layer):

@@ -11,11 +11,18 @@ import os
 import sys
 import time
 
-from .config import MAX_SEED, PRESETS, ConfigError, make_config, parse_labels, parse_setting
-from .data import DataError
-from .insight import confusion_matrix, per_digit_accuracy, top_confusions
-from .rundir import RUN_ID_RE, RunDir, UnreadableRun, create_run, list_runs
-from .variants import VARIANTS
+from sgan_core.config import (
+    MAX_SEED,
+    PRESETS,
+    ConfigError,
+    make_config,
+    parse_labels,
+    parse_setting,
+)
+from sgan_core.data.mnist import DataError
+from sgan_core.model.variants import VARIANTS
+from sgan_core.reading.insight import confusion_matrix, per_digit_accuracy, top_confusions
+from sgan_core.runs.rundir import RUN_ID_RE, RunDir, UnreadableRun, create_run, list_runs
 
 DEFAULT_RUNS_DIR = os.environ.get("SGAN_RUNS_DIR", "runs")
 
@@ -152,7 +159,7 @@ class ProgressBar:
 def cmd_train(args) -> int:
     if args.nice:
         os.nice(args.nice)
-    from .data import load_mnist
+    from sgan_core.data.mnist import load_mnist
     if args.resume:
         run = RunDir(args.resume)
         if not run.exists():
@@ -173,7 +180,12 @@ def cmd_train(args) -> int:
             raise ConfigError(f"run id {args.run_id!r} must be letters, digits, '.', '_' or "
                               "'-' (at most 100, starting with a letter or digit)")
         data = load_mnist(cfg.mnist_path)
-    from .trainer import Trainer, TrainingFailed, configure_threads, prepare_resume
+    from sgan_core.training.trainer import (
+        Trainer,
+        TrainingFailed,
+        configure_threads,
+        prepare_resume,
+    )
     configure_threads(args.threads)
     if not args.resume:
         run = create_run(cfg, args.runs_dir, args.run_id)
@@ -204,10 +216,9 @@ def cmd_train(args) -> int:
 
 
 def cmd_sweep(args) -> int:
+    from sgan_core.data.mnist import load_mnist
+    from sgan_core.runs import sweep
     from sgan_ui.words import markdown_table, state_counts, sweep_reading  # as the Sweep page
-
-    from . import sweep
-    from .data import load_mnist
     cfgs = sweep.plan(args.labels, args.variants, args.seeds, args.preset, steps=args.steps,
                       max_seconds=args.max_seconds, threads=args.threads, mnist_path=args.mnist)
     load_mnist(args.mnist)  # a bad data file is refused before anything is queued
@@ -237,8 +248,8 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from . import committee
-    from .predict import ModelLoadError
+    from sgan_core.reading import committee
+    from sgan_core.reading.predict import ModelLoadError
     runs = [RunDir(path) for path in args.run_dirs]
     try:
         result = committee.evaluate(runs, args.mnist)
@@ -283,7 +294,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_worker(args) -> int:
-    from .launcher import worker_loop
+    from sgan_core.runs.launcher import worker_loop
     worker_loop(args.runs_dir, ray_address=args.ray_address)
     return 0
 

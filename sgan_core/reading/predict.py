@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import PROJECT_ROOT
-from .data import scale_images
-from .npforward import UnsupportedModel, compile_model
-from .preprocess import to_mnist
-from .rundir import RunDir, UnreadableRun
+from sgan_core import PROJECT_ROOT
+from sgan_core.data.canvas import to_mnist
+from sgan_core.data.mnist import scale_images
+from sgan_core.reading.npforward import UnsupportedModel, compile_model
+from sgan_core.runs.rundir import RunDir, UnreadableRun
 
 SHIPPED_MODEL_DIR = PROJECT_ROOT / "data" / "demo_run"
 

@@ -14,11 +14,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import losses, models
-from .config import RunConfig
-from .pseudo import PseudoLabeler
-from .rundir import RunDir
-from .variants import N_CLASSES
+from sgan_core.config import RunConfig
+from sgan_core.model import losses
+from sgan_core.model import networks as models
+from sgan_core.model.selflabels import PseudoLabeler
+from sgan_core.model.variants import N_CLASSES
+from sgan_core.runs.rundir import RunDir
 
 FIXED_Z_SEED = 12345  # the latent vectors of every sample grid of every run
 
