@@ -30,7 +30,13 @@ from sgan_ui.insight_panels import learning_section
 from sgan_ui.live_chart import live_chart, preload
 from sgan_ui.live_feed import feed, progress_parts, room_interval
 from sgan_ui.navigation import through_app
-from sgan_ui.words import PRESET_HELP, RATE_SOURCES, errors_per_100, length_text
+from sgan_ui.words import (
+    PRESET_HELP,
+    RATE_SOURCES,
+    errors_per_100,
+    length_text,
+    status_text,
+)
 
 # The "How it learns" panels change once per full evaluation (every 100 steps of `fast`,
 # about 10 s): checking for a new snapshot more often would only resend the same figures.
@@ -148,12 +154,12 @@ def progress_block(summary, rows):
 def state_messages(summary):
     state = summary.state
     if state == "failed":
-        st.error(f"Run failed: {plain(summary.message or 'no message')}")
+        st.error(f"Run failed: {plain(status_text(summary) or 'no message')}")
     elif state == "interrupted":
-        st.warning(f"Interrupted: {plain(summary.message)}")
+        st.warning(f"Interrupted: {plain(status_text(summary))}")
     elif state == "queued":
-        if summary.message not in ("", "queued", "queued to resume"):  # why it cannot start
-            st.warning(f"Queued: {plain(summary.message)}")
+        if status_text(summary) not in ("", "queued", "queued to resume"):  # why it waits
+            st.warning(f"Queued: {plain(status_text(summary))}")
         else:
             st.info("Queued: it starts when the runs before it leave room on the CPU cores.")
 

@@ -34,7 +34,14 @@ from sgan_ui.common import (
 )
 from sgan_ui.live_chart import live_chart
 from sgan_ui.navigation import through_app
-from sgan_ui.words import RATE_SOURCES, demo_sentence, game_cell, length_text, mean_cell
+from sgan_ui.words import (
+    RATE_SOURCES,
+    demo_sentence,
+    game_cell,
+    length_text,
+    mean_cell,
+    status_text,
+)
 
 through_app()
 phone_layout()
@@ -74,7 +81,7 @@ def demo_view():
         box(demo_sentence(result))
     elif ended:
         st.warning(f"The demo did not finish: its {ended[0].variant} run is {ended[0].state}"
-                   f" ({plain(ended[0].message)}). Run it again, or resume it on the Train "
+                   f" ({plain(status_text(ended[0]))}). Run it again, or resume it on the Train "
                    "page.")
     else:  # a queued side's expected rate: as runs like it here (every run read once)
         every, cfgs = runs(), {c.variant: c for c in demo.configs()}

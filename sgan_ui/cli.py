@@ -23,6 +23,7 @@ from sgan_core.data.mnist import DataError
 from sgan_core.model.variants import VARIANTS
 from sgan_core.reading.insight import confusion_matrix, per_digit_accuracy, top_confusions
 from sgan_core.runs.rundir import RUN_ID_RE, RunDir, UnreadableRun, create_run, list_runs
+from sgan_ui.words import status_text
 
 DEFAULT_RUNS_DIR = os.environ.get("SGAN_RUNS_DIR", "runs")
 
@@ -180,34 +181,21 @@ def cmd_train(args) -> int:
             raise ConfigError(f"run id {args.run_id!r} must be letters, digits, '.', '_' or "
                               "'-' (at most 100, starting with a letter or digit)")
         data = load_mnist(cfg.mnist_path)
-    from sgan_core.training.trainer import (
-        Trainer,
-        TrainingFailed,
-        configure_threads,
-        prepare_resume,
-    )
+    from sgan_core.training.trainer import TrainingFailed, configure_threads, train
     configure_threads(args.threads)
     if not args.resume:
         run = create_run(cfg, args.runs_dir, args.run_id)
     print(f"run directory: {run.path}", file=sys.stderr)
-    try:
+
+    def started(step):
         if args.resume:
-            trainer = prepare_resume(run)
-            print(f"resuming at step {trainer.step}", file=sys.stderr)
-        else:
-            trainer = Trainer(cfg, run, data)
-        status = trainer.fit(progress=None if args.quiet else ProgressBar())
-    except TrainingFailed as e:
-        if run.read_status().get("state") != "failed":
-            run.write_status(state="failed", message=str(e))
-        print(f"\nerror: {e}", file=sys.stderr)
+            print(f"resuming at step {step}", file=sys.stderr)
+    try:
+        status = train(run, None if args.resume else data, resume=bool(args.resume),
+                       progress=None if args.quiet else ProgressBar(), on_start=started)
+    except TrainingFailed:
+        print(f"\nerror: {status_text(run.summary())}", file=sys.stderr)
         return 3
-    except DataError as e:
-        run.write_status(state="failed", message=f"data error: {e}")
-        raise
-    except Exception as e:
-        run.write_status(state="failed", message=f"{type(e).__name__}: {e}")
-        raise
     acc = status.get("test_acc")
     acc_text = f"{acc:.2%}" if acc is not None else "not evaluated"
     print(f"\n{status['state']} at step {status['step']} in {status['elapsed_s']:.1f} s: "
@@ -294,8 +282,13 @@ def cmd_list(args) -> int:
 
 
 def cmd_worker(args) -> int:
-    from sgan_core.runs.launcher import worker_loop
-    worker_loop(args.runs_dir, ray_address=args.ray_address)
+    from sgan_core.runs.launcher import LocalExecutor, worker_loop
+    if args.ray_address:
+        from sgan_core.runs.ray_runner import RayExecutor
+        executor = RayExecutor(args.ray_address)
+    else:
+        executor = LocalExecutor()
+    worker_loop(args.runs_dir, executor)
     return 0
 
 

@@ -160,3 +160,51 @@ def mistakes_sentence(matrix, confusions: list[tuple[int, int, int]], step: int)
     top = confusions[0]
     return (f"At step {step} it misreads {total - right:,} of the {total:,} test digits; most "
             f"often a {top[0]} read as a {top[1]} ({top[2]} times).")
+
+
+_WHY = {
+    "queued": "queued",
+    "queued_to_resume": "queued to resume",
+    "dequeued": "removed from the queue",
+    "training": "training",
+    "finished": "finished",
+    "stopped": "stopped at step {step}",
+    "signalled": "the training process was asked to end (SIGTERM or Ctrl-C) at step {step}; "
+                 "its checkpoint is saved, resume to continue",
+    "time_budget": "time budget of {seconds:g} s reached at step {step}",
+    "diverged": "training diverged: {losses} {how} at step {step} (a learning rate too high?)",
+    "exit_code": "training process exited with code {exit_code}; see {log}",
+    "killed": "the training process was killed by signal {signal}; resume to continue",
+    "ended_early": "the training process ended early; resume to continue",
+    "lost_node": "the training process was lost with the cluster node it ran on ({error}); "
+                 "resume to continue",
+    "vanished": "the training process ended unexpectedly; resume to continue",
+    "waiting_cpus": "waiting for a machine with {threads} CPUs: the largest in the Ray cluster "
+                    "has {largest:g}. It starts when one joins; or stop it and choose fewer "
+                    "threads.",
+    "waiting_gpus": "waiting for a machine with {gpus} GPUs: the Ray cluster's machines have at "
+                    "most {most:g}. It starts when one joins.",
+    "more_threads_than_cores": "asks for {threads} threads and this machine has {cores} "
+                               "cores: it trains alone, slower than asked",
+}
+# codes of a queued run that say why it cannot start yet
+WAITING = ("waiting_cpus", "waiting_gpus", "more_threads_than_cores")
+
+
+def status_text(summary) -> str:
+    """Why a run is in its state, in words: from its `why` code and facts; an error's own text
+    (or the words of a run written before codes) as it was written."""
+    why = getattr(summary, "why", None) or {}
+    code = why.get("code")
+    if code == "diverged":
+        why = dict(why, how="became NaN or infinite" if why.get("nonfinite")
+                   else f"passed {why.get('limit', 1e4):g}")
+    if code == "data_error":
+        return f"data error: {summary.message}"
+    template = _WHY.get(code)
+    if template:
+        try:
+            return template.format(**why)
+        except (KeyError, ValueError, TypeError):  # a damaged status.json: say what is known
+            return code.replace("_", " ")
+    return summary.message or (code or "").replace("_", " ")

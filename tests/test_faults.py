@@ -14,6 +14,7 @@ import pytest
 from sgan_core.config import make_config
 from sgan_core.runs import launcher
 from sgan_core.runs.rundir import RunDir, create_run
+from sgan_ui.words import status_text
 
 from conftest import ROOT, wait_for
 
@@ -74,7 +75,8 @@ def test_a_trainer_killed_under_the_worker_is_interrupted_and_resumes(small_mnis
     wait_for(lambda: run.read_status().get("state") != "running", "the worker to notice")
     status = run.read_status()
     assert status["state"] == "interrupted", status  # was "failed: ... exited with code -9"
-    assert "killed by signal 9" in status["message"]
+    assert status["why"] == {"code": "killed", "signal": 9}
+    assert "killed by signal 9" in status_text(run.summary())
     meta = checkpoint_meta(run)  # step-based checkpoints come at 300 only: this one is timed
     assert meta is not None and meta["step"] > 0, "the kill lost all the training"
     launcher.resume_run(run, runs_dir)
@@ -105,5 +107,6 @@ def test_sigterm_saves_a_checkpoint_and_reads_as_interrupted(small_mnist, runs_d
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=120) == 0
     status = run.read_status()
-    assert status["state"] == "interrupted" and "SIGTERM" in status["message"]
+    assert status["state"] == "interrupted" and status["why"]["code"] == "signalled"
+    assert "SIGTERM" in status_text(run.summary())
     assert checkpoint_meta(run)["step"] == status["step"] >= 10

@@ -32,7 +32,7 @@ def test_with_both_options_off_the_teacher_is_read_as_it_is():
     probs, bars = labeler.targets(logits_for(p))
     np.testing.assert_allclose(probs.numpy(), p, rtol=1e-5)
     np.testing.assert_allclose(bars.numpy(), 0.95)
-    assert labeler.variables == []
+    assert labeler.variables == {}
 
 
 def test_alignment_takes_a_favoured_digit_down_to_its_share(quick_means):
@@ -97,3 +97,27 @@ def test_any_setting_can_be_given_on_the_command_line(text, expected):
 def test_a_bad_setting_is_refused_with_its_name(text):
     with pytest.raises(ConfigError):
         parse_setting(text)
+
+
+def test_the_step_and_the_readers_draw_the_same_bars():
+    """The training step (TensorFlow) and How it learns (NumPy) read one formula: the same
+    running means give the same aligned readings and the same per-digit bars."""
+    from sgan_core.reading.insight import current_bars, teacher_readings
+    cfg = make_config("fast", labels=20)
+    labeler = PseudoLabeler(cfg)
+    rng = np.random.default_rng(3)
+    labeler.mean_probs.assign(rng.dirichlet(np.ones(10)).astype(np.float32))
+    labeler.sure_share.assign((rng.dirichlet(np.ones(11))[:10]).astype(np.float32))
+    mean_before = labeler.mean_probs.numpy().astype(np.float64)
+    share_before = labeler.sure_share.numpy().astype(np.float64)
+    raw = rng.normal(0, 3, (64, 11)).astype(np.float32)
+    probs_tf, bars_tf = (t.numpy() for t in labeler.targets(tf.constant(raw)))
+    # the step first moves the running means by this batch; the readers use the moved means
+    mean_after = labeler.mean_probs.numpy().astype(np.float64)
+    bars_np = current_bars(cfg, labeler.sure_share.numpy().astype(np.float64))
+    np.testing.assert_allclose(bars_tf, bars_np, rtol=1e-5, atol=1e-6)
+    read, sure = teacher_readings(raw, bars_np, mean_after)
+    np.testing.assert_array_equal(read, probs_tf.argmax(-1))
+    np.testing.assert_array_equal(sure, probs_tf.max(-1) > bars_tf[probs_tf.argmax(-1)])
+    assert not np.allclose(mean_before, mean_after) and not np.allclose(
+        share_before, labeler.sure_share.numpy())

@@ -10,6 +10,7 @@ import pytest
 from sgan_core.config import make_config
 from sgan_core.runs import launcher
 from sgan_core.runs.rundir import RunDir, list_runs
+from sgan_ui.words import status_text
 
 from conftest import cli, wait_for
 
@@ -79,7 +80,8 @@ def test_stop_and_a_lost_node_on_a_cluster(cluster, small_mnist, runs_dir, monke
     wait_for(lambda: on_worker.read_status().get("state") != "running", "the lost node")
     status = on_worker.read_status()
     assert status["state"] == "interrupted", status
-    assert "cluster node" in status["message"]
+    assert status["why"]["code"] == "lost_node"
+    assert "cluster node" in status_text(on_worker.summary())
     # the head node's CPU is freed, and Resume completes the run there
     launcher.stop_run(on_head)
     wait_for(lambda: on_head.read_status().get("state") not in ("queued", "running"),
@@ -93,9 +95,10 @@ def test_stop_and_a_lost_node_on_a_cluster(cluster, small_mnist, runs_dir, monke
     # two threads on a cluster of 1-CPU machines: Ray would keep the task pending in silence
     big = launcher.start_runs([make_config("fast", labels=20, steps=30, threads=2)],
                               runs_dir)[0]
-    wait_for(lambda: "waiting for a machine" in big.read_status().get("message", ""),
+    wait_for(lambda: big.read_status().get("why", {}).get("code") == "waiting_cpus",
              "the reason in the run's status", timeout=60)
     status = big.read_status()
     assert status["state"] == "queued"
-    assert "with 2 CPUs: the largest in the Ray cluster has 1" in status["message"]
+    assert status["why"] == {"code": "waiting_cpus", "threads": 2, "largest": 1}
+    assert "with 2 CPUs: the largest in the Ray cluster has 1" in status_text(big.summary())
     launcher.stop_run(big)

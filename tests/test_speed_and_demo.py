@@ -16,7 +16,7 @@ def ran(variant="stacked", steps=1000, seconds=100.0, threads=2, preset="fast", 
         host=None, finished_at=1.0):
     return RunSummary(id=f"{variant}-{finished_at}", labels=100, variant=variant, preset=preset,
                       seed=0, state=state, step=steps, total_steps=steps, max_seconds=None,
-                      test_acc=0.9, elapsed_s=seconds, message="", created=0.0,
+                      test_acc=0.9, elapsed_s=seconds, message="", why={}, created=0.0,
                       has_classifier=True, threads=threads, host=host or platform.node(),
                       finished_at=finished_at)
 

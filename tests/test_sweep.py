@@ -12,7 +12,8 @@ from conftest import cli
 def summary(labels, variant, acc, state="finished", seed=0) -> RunSummary:
     return RunSummary(id=f"{variant}-{labels}-{seed}", labels=labels, variant=variant,
                       preset="fast", seed=seed, state=state, step=10, total_steps=10,
-                      max_seconds=None, test_acc=acc, elapsed_s=1.0, message="", created=0.0,
+                      max_seconds=None, test_acc=acc, elapsed_s=1.0, message="", why={},
+                      created=0.0,
                       has_classifier=True, sweep="sweep-1")
 
 

@@ -17,7 +17,7 @@ def summary(variant="stacked", labels=100, acc=0.97, state="finished", seconds=1
             steps=100000, preset="fast", run_id="r", seed=0):
     return RunSummary(id=run_id, labels=labels, variant=variant, preset=preset, seed=seed,
                       state=state, step=10, total_steps=steps, max_seconds=seconds,
-                      test_acc=acc, elapsed_s=1.0, message="", created=0.0,
+                      test_acc=acc, elapsed_s=1.0, message="", why={}, created=0.0,
                       has_classifier=True)
 
 

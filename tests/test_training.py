@@ -10,6 +10,7 @@ import pytest
 
 from sgan_core.model.variants import VARIANTS
 from sgan_core.runs.rundir import RunDir, list_run_dirs
+from sgan_ui.words import status_text
 
 from conftest import ROOT, cli
 
@@ -117,7 +118,8 @@ def test_nan_loss_fails_the_run_with_a_message(small_mnist, runs_dir):
             "--runs-dir", runs_dir, "--mnist", small_mnist, "--quiet")
     assert r.returncode == 3
     status = only_run(runs_dir).read_status()
-    assert status["state"] == "failed" and "NaN or infinite" in status["message"]
+    assert status["state"] == "failed" and status["why"]["nonfinite"] == 1
+    assert "NaN or infinite" in status_text(only_run(runs_dir).summary())
 
 
 def test_a_loss_past_any_sane_bound_fails_the_run(small_mnist, runs_dir):
@@ -126,7 +128,8 @@ def test_a_loss_past_any_sane_bound_fails_the_run(small_mnist, runs_dir):
             "--lr-g", "1.0", "--runs-dir", runs_dir, "--mnist", small_mnist, "--quiet")
     status = only_run(runs_dir).read_status()
     assert r.returncode == 3, (r.returncode, status)
-    assert status["state"] == "failed" and "training diverged" in status["message"]
+    assert status["state"] == "failed" and status["why"]["code"] == "diverged"
+    assert "training diverged" in status_text(only_run(runs_dir).summary())
 
 
 def test_a_game_every_other_step_that_ends_half_way(small_mnist, runs_dir):

@@ -121,31 +121,33 @@ def generator_input(cfg, z: np.ndarray) -> np.ndarray:
 def build_generator(cfg) -> keras.Model:
     z = keras.Input((cfg.latent_dim + (N_CLASSES if cfg.conditional else 0),), name="z")
     if cfg.generator == "tutorial":  # the Keras tutorials' generator
-        h = layers.Dense(7 * 7 * 128)(z)
+        h = layers.Dense(7 * 7 * 128, name="g_dense0")(z)
         h = layers.LeakyReLU(0.2)(h)
         h = layers.Reshape((7, 7, 128))(h)
-        for _ in range(2):
-            h = layers.Conv2DTranspose(128, 4, strides=2, padding="same")(h)
+        for i in range(2):
+            h = layers.Conv2DTranspose(128, 4, strides=2, padding="same", name=f"g_deconv{i}")(h)
             h = layers.LeakyReLU(0.2)(h)
-        out = layers.Conv2D(1, 7, padding="same", activation="tanh")(h)
+        out = layers.Conv2D(1, 7, padding="same", activation="tanh", name="g_out")(h)
     elif cfg.generator == "dcgan":
         # 7x7x64 -> 14x14x32 -> 28x28x1 (Radford et al. 2016, narrowed for a CPU): its
         # neighbouring pixels are made together, so strokes come out smooth, not speckled
-        h = layers.Dense(7 * 7 * 64, use_bias=False)(z)
-        h = layers.BatchNormalization()(h)
+        h = layers.Dense(7 * 7 * 64, use_bias=False, name="g_dense0")(z)
+        h = layers.BatchNormalization(name="g_norm0")(h)
         h = layers.ReLU()(h)
         h = layers.Reshape((7, 7, 64))(h)
-        h = layers.Conv2DTranspose(32, 4, strides=2, padding="same", use_bias=False)(h)
-        h = layers.BatchNormalization()(h)
+        h = layers.Conv2DTranspose(32, 4, strides=2, padding="same", use_bias=False,
+                                   name="g_deconv0")(h)
+        h = layers.BatchNormalization(name="g_norm1")(h)
         h = layers.ReLU()(h)
-        out = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")(h)
+        out = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh",
+                                     name="g_out")(h)
     else:
         h = z
-        for units in (500, 500):
-            h = layers.Dense(units, use_bias=False)(h)
-            h = layers.BatchNormalization()(h)
+        for i, units in enumerate((500, 500)):
+            h = layers.Dense(units, use_bias=False, name=f"g_dense{i}")(h)
+            h = layers.BatchNormalization(name=f"g_norm{i}")(h)
             h = layers.Activation("softplus")(h)
-        h = layers.Dense(28 * 28, activation="tanh")(h)
+        h = layers.Dense(28 * 28, activation="tanh", name="g_out")(h)
         out = layers.Reshape((28, 28, 1))(h)
     return keras.Model(z, out, name="generator")
 

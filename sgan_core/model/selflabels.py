@@ -14,7 +14,9 @@ digits it learned first. Two options counter that:
 from __future__ import annotations
 
 import tensorflow as tf
+import tensorflow.experimental.numpy as tnp
 
+from sgan_core.model import bars
 from sgan_core.model.variants import N_CLASSES
 
 MOMENTUM = 0.99  # running means over about the last hundred batches
@@ -27,11 +29,11 @@ class PseudoLabeler:
         self.sure_share = tf.Variable(tf.zeros([N_CLASSES]), trainable=False)
 
     @property
-    def variables(self) -> list:
-        """The state a resume needs, when an option uses it."""
+    def variables(self) -> dict:
+        """The state a resume needs, by name, when an option uses it."""
         cfg = self.cfg
-        return [self.mean_probs, self.sure_share] if cfg.pseudo_align or cfg.pseudo_adaptive \
-            else []
+        return {"mean_probs": self.mean_probs, "sure_share": self.sure_share} \
+            if cfg.pseudo_align or cfg.pseudo_adaptive else {}
 
     def targets(self, raw_teacher):
         """(probabilities [N, 10], per-digit thresholds [10]) for the teacher's raw logits;
@@ -41,16 +43,11 @@ class PseudoLabeler:
         if cfg.pseudo_align:
             self.mean_probs.assign(MOMENTUM * self.mean_probs
                                    + (1.0 - MOMENTUM) * tf.reduce_mean(probs, 0))
-            probs = probs / self.mean_probs
-            probs = probs / tf.reduce_sum(probs, -1, keepdims=True)
+            probs = bars.align_readings(probs, self.mean_probs, tnp)
         thresholds = tf.fill([N_CLASSES], tau)
         if cfg.pseudo_adaptive:
             sure = tf.cast(tf.reduce_max(probs, -1) > tau, tf.float32)
             share = tf.reduce_mean(tf.one_hot(tf.argmax(probs, -1), N_CLASSES) * sure[:, None], 0)
             self.sure_share.assign(MOMENTUM * self.sure_share + (1.0 - MOMENTUM) * share)
-            # FlexMatch's warm-up: images the teacher is sure of for no digit count as a class
-            # of their own, so every threshold starts low and rises as sure readings grow
-            unsure = 1.0 - tf.reduce_sum(self.sure_share)
-            beta = self.sure_share / tf.maximum(tf.reduce_max(self.sure_share), unsure)
-            thresholds = tau * beta / (2.0 - beta)
+            thresholds = bars.adaptive_bars(tau, tf.convert_to_tensor(self.sure_share), tnp)
         return probs, thresholds

@@ -53,14 +53,14 @@ class SGAN:
             self.D_eval.set_weights(self.D.get_weights())
         self.progress = tf.Variable(0.0, trainable=False, dtype=tf.float32)
         self.pseudo = PseudoLabeler(cfg)
-        self.opt_d = self._optimizer(cfg.lr_d, self.D)
-        self.opt_g = self._optimizer(cfg.lr_g, self.G) if self.G is not None else None
+        self.opt_d = self._optimizer(cfg.lr_d, self.D, "opt_d")
+        self.opt_g = self._optimizer(cfg.lr_g, self.G, "opt_g") if self.G is not None else None
         self.fixed_z = np.random.default_rng(FIXED_Z_SEED).standard_normal(
             (100, cfg.latent_dim)).astype(np.float32)
 
-    def _optimizer(self, lr, model):
+    def _optimizer(self, lr, model, name):
         opt = keras.optimizers.Adam(LinearDecay(lr, self.progress, self.cfg.lr_decay_start),
-                                    beta_1=self.cfg.beta_1)
+                                    beta_1=self.cfg.beta_1, name=name)
         opt.build(model.trainable_variables)
         return opt
 
@@ -174,13 +174,18 @@ class SGAN:
         return self.G(models.generator_input(self.cfg, z), training=False).numpy()
 
     # ---------- saving ----------
-    def variable_groups(self) -> dict:
-        """Every variable a resume needs, by group: weights, EMA weights, optimiser state."""
-        groups = {"d": self.D.weights, "opt_d": self.opt_d.variables}
+    def variable_groups(self) -> dict[str, dict]:
+        """Every variable a resume needs, by group and name: weights, EMA weights, optimiser
+        state. Names are the variables' Keras paths, fixed by the networks' layer names."""
+        def named(variables):
+            by_name = {v.path: v for v in variables}
+            assert len(by_name) == len(variables), "two variables share a name"
+            return by_name
+        groups = {"d": named(self.D.weights), "opt_d": named(self.opt_d.variables)}
         if self.D_eval is not self.D:
-            groups["ema"] = self.D_eval.weights
+            groups["ema"] = named(self.D_eval.weights)
         if self.G is not None:
-            groups.update(g=self.G.weights, opt_g=self.opt_g.variables)
+            groups.update(g=named(self.G.weights), opt_g=named(self.opt_g.variables))
         if self.pseudo.variables:
             groups["pseudo"] = self.pseudo.variables
         return groups

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from sgan_core.data.mnist import to_uint8
+from sgan_core.model.bars import adaptive_bars, align_readings
 from sgan_core.model.variants import N_CLASSES
 from sgan_core.runs.rundir import atomic_write_bytes
 
@@ -77,8 +78,7 @@ def teacher_readings(raw: np.ndarray, bars: np.ndarray, mean_probs: np.ndarray |
     aligned by the running mean when the run aligns them, then the bar of the digit read."""
     probs = softmax(raw[:, :N_CLASSES].astype(np.float64))
     if mean_probs is not None:
-        probs = probs / mean_probs
-        probs = probs / probs.sum(-1, keepdims=True)
+        probs = align_readings(probs, mean_probs, np)
     read = probs.argmax(-1)
     return read, probs.max(-1) > bars[read]
 
@@ -89,9 +89,7 @@ def current_bars(cfg, sure_share: np.ndarray | None) -> np.ndarray:
     tau = cfg.pseudo_threshold
     if sure_share is None:
         return np.full(N_CLASSES, tau)
-    unsure = 1.0 - sure_share.sum()
-    beta = sure_share / max(float(sure_share.max()), unsure)
-    return tau * beta / (2.0 - beta)
+    return adaptive_bars(tau, sure_share, np)
 
 
 def confusion_matrix(truth: np.ndarray, read: np.ndarray) -> np.ndarray:

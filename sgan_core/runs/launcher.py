@@ -44,9 +44,10 @@ def check_room(runs_dir, max_queued: int | None, adding: int = 1) -> None:
                         f"{max_queued}; try again when one has started")
 
 
-def enqueue(run: RunDir, message: str = "queued") -> None:
+def enqueue(run: RunDir, code: str = "queued") -> None:
     run.clear_stop()
-    run.write_status(state="queued", message=message, queued_at=time.time(), pid=None)
+    run.write_status(state="queued", why={"code": code}, message="", queued_at=time.time(),
+                     pid=None)
 
 
 def start_run(cfg: RunConfig, runs_dir, max_queued: int | None = None) -> RunDir:
@@ -70,7 +71,7 @@ def start_runs(cfgs: list[RunConfig], runs_dir, max_queued: int | None = None,
 
 def resume_run(run: RunDir, runs_dir, max_queued: int | None = None) -> None:
     check_room(runs_dir, max_queued)
-    enqueue(run, "queued to resume")
+    enqueue(run, "queued_to_resume")
     ensure_worker(runs_dir)
 
 
@@ -78,7 +79,7 @@ def stop_run(run: RunDir) -> None:
     """Ask a running trainer to stop (it checkpoints first); a queued run is dequeued."""
     state = run.effective_status().get("state")
     if state == "queued":
-        run.write_status(state="stopped", message="removed from the queue")
+        run.write_status(state="stopped", why={"code": "dequeued"})
     elif state == "running":
         run.request_stop()
 
@@ -150,13 +151,24 @@ def run_threads(run: RunDir) -> int:
     return threads if isinstance(threads, int) and threads > 0 else 1
 
 
+def slots() -> int | None:
+    """Runs at once set by $SGAN_SLOTS; None: by threads (as many as the cores hold)."""
+    value = os.environ.get("SGAN_SLOTS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def runs_at_once(threads: int) -> int:
+    """How many runs of `threads` threads train side by side here: the policy of `fits`, as a
+    number for the pages."""
+    return slots() or max(1, (os.cpu_count() or 1) // max(1, threads))
+
+
 def fits(running_threads: list[int], threads: int) -> bool:
     """May a run asking for `threads` start beside runs using `running_threads`?"""
     if not running_threads:
         return True
-    slots = os.environ.get("SGAN_SLOTS", "").strip()
-    if slots.isdigit() and int(slots) > 0:
-        return len(running_threads) < int(slots)
+    if slots():
+        return len(running_threads) < slots()
     return sum(running_threads) + threads <= (os.cpu_count() or 1)
 
 
@@ -169,15 +181,28 @@ def _finish(run: RunDir, rc: int, lost: str | None = None, queued_at=None) -> No
     if status.get("state") not in ACTIVE_STATES or status.get("queued_at") != queued_at:
         return
     if rc > 0:
-        run.write_status(state="failed", message=f"training process exited with code {rc}; "
-                                                 f"see {run.log_path.name}")
+        why = {"code": "exit_code", "exit_code": rc, "log": run.log_path.name}
+        run.write_status(state="failed", why=why, message="")
         return
     if lost:
-        how = f"lost with the cluster node it ran on ({lost})"
+        why = {"code": "lost_node", "error": lost}
     else:
-        how = f"killed by signal {-rc}" if rc < 0 else "ended early"
-    run.write_status(state="interrupted",
-                     message=f"the training process was {how}; resume to continue")
+        why = {"code": "killed", "signal": -rc} if rc < 0 else {"code": "ended_early"}
+    run.write_status(state="interrupted", why=why, message="")
+
+
+class LocalExecutor:
+    """Trains each run in a child process of the worker, on this machine."""
+    places_runs = False  # the worker decides what fits (`fits`)
+
+    def start(self, run: RunDir, threads: int, gpus: int):
+        return start_trainer(run, threads)
+
+    def placement_problem(self, threads: int, gpus: int) -> dict | None:
+        cores = os.cpu_count() or 1
+        if threads > cores:  # it still trains, alone and slower than asked
+            return {"code": "more_threads_than_cores", "threads": threads, "cores": cores}
+        return None
 
 
 @dataclass
@@ -190,36 +215,26 @@ class Child:
     queued_at: object
 
 
-def _start_child(run: RunDir, ray_address: str | None) -> Child:
+def _start_child(run: RunDir, executor) -> Child:
     """Start a queued run's trainer; a run that cannot be placed as asked says why in its
     status at once."""
     threads, queued_at = run_threads(run), run.read_status().get("queued_at")
-    if ray_address:  # Ray places the task on a node with room; nothing waits here
-        from sgan_core.runs import ray_runner
-        gpus = run.read_config().get("gpus")
-        gpus = gpus if isinstance(gpus, int) and gpus > 0 else 0
-        trainer = ray_runner.RayTrainer(RunDir(run.path.resolve()), threads, gpus)
-        problem = ray_runner.placement_problem(threads, gpus)
-        if problem:
-            run.write_status(message=problem)
-    else:
-        cores = os.cpu_count() or 1
-        if threads > cores:
-            run.write_status(message=f"asks for {threads} threads and this machine has "
-                                     f"{cores} cores: it trains alone, slower than asked")
-        trainer = start_trainer(run, threads)
-    return Child(run, trainer, threads, queued_at)
+    gpus = run.read_config().get("gpus")
+    gpus = gpus if isinstance(gpus, int) and gpus > 0 else 0
+    problem = executor.placement_problem(threads, gpus)
+    if problem:
+        run.write_status(why=problem)
+    return Child(run, executor.start(run, threads, gpus), threads, queued_at)
 
 
-def worker_loop(runs_dir, idle_exit_s: float = 2.0, ray_address: str | None = None) -> None:
-    """Start queued runs, oldest first, while they fit (on a Ray cluster: as Ray tasks, which
-    Ray places when a node has room), until the queue stays empty."""
+def worker_loop(runs_dir, executor=None, idle_exit_s: float = 2.0) -> None:
+    """Start queued runs, oldest first, while they fit, until the queue stays empty. The
+    executor trains them: LocalExecutor (the default) here, or ray_runner.RayExecutor on a
+    cluster, which places each run itself when a node has room."""
+    executor = executor or LocalExecutor()
     lock = _try_lock(runs_dir, wait_s=5.0)
     if lock is None:
         return  # another worker owns the queue and will see our run
-    if ray_address:
-        from sgan_core.runs import ray_runner
-        ray_runner.connect(ray_address)
     children: dict[str, Child] = {}
     try:
         idle_since = time.time()
@@ -233,10 +248,10 @@ def worker_loop(runs_dir, idle_exit_s: float = 2.0, ray_address: str | None = No
             for run in queued_runs(runs_dir):  # in order: a later run never jumps the queue
                 if run.id in children:
                     continue
-                if not ray_address and not fits([c.threads for c in children.values()],
-                                                 run_threads(run)):
+                if not executor.places_runs and not fits(
+                        [c.threads for c in children.values()], run_threads(run)):
                     break
-                children[run.id] = _start_child(run, ray_address)
+                children[run.id] = _start_child(run, executor)
             if not children and time.time() - idle_since > idle_exit_s:
                 if not queued_runs(runs_dir):
                     return

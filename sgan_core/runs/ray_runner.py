@@ -47,18 +47,16 @@ def _train(run_path: str, threads: int) -> int:
                          preexec_fn=_die_with_parent).wait()
 
 
-def placement_problem(threads: int, gpus: int = 0) -> str | None:
+def placement_problem(threads: int, gpus: int = 0) -> dict | None:
     """Why no machine of the cluster can ever take a run asking for these (Ray would keep its
-    task pending in silence); None when one can."""
+    task pending in silence), as a fact; None when one can."""
     nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
     cpus = max((n.get("CPU", 0) for n in nodes), default=0)
     most_gpus = max((n.get("GPU", 0) for n in nodes), default=0)
     if threads > cpus:
-        return (f"waiting for a machine with {threads} CPUs: the largest in the Ray cluster "
-                f"has {cpus:g}. It starts when one joins; or stop it and choose fewer threads.")
+        return {"code": "waiting_cpus", "threads": threads, "largest": cpus}
     if gpus > most_gpus:
-        return (f"waiting for a machine with {gpus} GPUs: the Ray cluster's machines have at "
-                f"most {most_gpus:g}. It starts when one joins.")
+        return {"code": "waiting_gpus", "gpus": gpus, "most": most_gpus}
     return None
 
 
@@ -79,3 +77,17 @@ class RayTrainer:
         except ray.exceptions.RayError as e:  # its node died, or its process was killed
             self.lost = type(e).__name__
             return -signal.SIGKILL
+
+
+class RayExecutor:
+    """The worker's executor on a Ray cluster (launcher.worker_loop): each run a Ray task."""
+    places_runs = True  # Ray starts a task when a node has room; the worker never waits
+
+    def __init__(self, address: str):
+        connect(address)
+
+    def start(self, run: RunDir, threads: int, gpus: int) -> RayTrainer:
+        return RayTrainer(RunDir(run.path.resolve()), threads, gpus)
+
+    def placement_problem(self, threads: int, gpus: int) -> dict | None:
+        return placement_problem(threads, gpus)

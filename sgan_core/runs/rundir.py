@@ -5,6 +5,10 @@ insight/ (points.npz and step_XXXXXX.npz: how the model learns, see insight.py),
 classifier.keras, discriminator.keras, generator.keras, ckpt/ (resume state) and TensorBoard
 event files (events.out.tfevents.*).
 Every file is replaced atomically, so a reader or a killed writer never sees half a file.
+
+status.json says why a run is in its state as a fact, `why`: {"code": ..., numbers}, e.g.
+{"code": "killed", "signal": 9}; the views word it (sgan_ui/words.py's status_text). `message`
+holds an error's own text, and the words of runs written before `why`.
 """
 from __future__ import annotations
 
@@ -125,8 +129,7 @@ class RunDir:
         status = self.read_status()
         if status.get("state") == "running" and not _process_alive(
                 status.get("pid"), status.get("heartbeat"), status.get("host")):
-            status = dict(status, state="interrupted",
-                          message="the training process ended unexpectedly; resume to continue")
+            status = dict(status, state="interrupted", why={"code": "vanished"})
         return status
 
     # --- metrics (append-only JSON lines; rows past the checkpoint are dropped on resume) ---
@@ -191,7 +194,8 @@ class RunDir:
             state=state if state in STATES else "unknown",
             step=_count(status.get("step")), total_steps=_count(status.get("total_steps")) or steps,
             max_seconds=max_seconds, test_acc=test_acc, elapsed_s=_seconds(status.get("elapsed_s")),
-            message=str(status.get("message", ""))[:500], created=_seconds(status.get("created")),
+            message=str(status.get("message", ""))[:500], why=_why(status.get("why")),
+            created=_seconds(status.get("created")),
             has_classifier=self.classifier_path.is_file(), problem=problem, sweep=sweep,
             threads=threads, host=_text(status.get("host")),
             finished_at=_seconds(status.get("finished_at")))
@@ -213,6 +217,15 @@ class UnreadableRun(ValueError):
     def __init__(self, run: RunDir, reason: str):
         super().__init__(f"run {run.id}: {reason}")
         self.run, self.reason = run, reason
+
+
+def _why(value) -> dict:
+    """status.json's `why`, kept only if it is a code with plain facts: {} otherwise."""
+    if not isinstance(value, dict) or not isinstance(value.get("code"), str):
+        return {}
+    facts = {k: v for k, v in list(value.items())[:12] if isinstance(k, str) and (
+        isinstance(v, str) and len(v) <= 200 or finite_or_none(v) is not None)}
+    return facts if len(facts["code"]) <= 40 else {}
 
 
 def _text(value) -> str | None:
@@ -247,6 +260,7 @@ class RunSummary:
     test_acc: float | None
     elapsed_s: float
     message: str
+    why: dict           # the code of why it is in its state, with its facts (see above)
     created: float
     has_classifier: bool
     problem: str = ""   # why this run's files cannot be used ("config.json: labels is ...")
@@ -275,7 +289,7 @@ def create_run(cfg, runs_dir, run_id: str | None = None) -> RunDir:
         run = RunDir(os.path.join(str(runs_dir), f"{run_id or new_run_id(cfg)}-{n}"))
     run.path.mkdir(parents=True, exist_ok=True)
     run.write_config(cfg.to_dict())
-    run.write_status(state="queued", step=0, total_steps=cfg.steps, message="queued",
+    run.write_status(state="queued", step=0, total_steps=cfg.steps, why={"code": "queued"},
                      created=time.time())
     return run
 

@@ -9,8 +9,6 @@ and continues exactly where that checkpoint was taken.
 """
 from __future__ import annotations
 
-import io
-import json
 import math
 import os
 import platform
@@ -27,7 +25,8 @@ from sgan_core.data.batches import Batches
 from sgan_core.data.mnist import Mnist, scale_images
 from sgan_core.model.sgan import SGAN
 from sgan_core.reading import insight
-from sgan_core.runs.rundir import RunDir, atomic_write_bytes
+from sgan_core.runs.rundir import RunDir
+from sgan_core.training import checkpoints
 from sgan_core.training.events import EventFiles
 from sgan_core.training.hooks import Checkpoints, Heartbeat, MetricsLog, SampleGrids
 
@@ -74,7 +73,7 @@ class Trainer:
         self._t_start = time.perf_counter()
         run.write_status(state="running", step=self.step, total_steps=cfg.steps,
                          pid=os.getpid(), host=platform.node(),
-                         node=os.environ.get("SGAN_NODE"), message="training",
+                         node=os.environ.get("SGAN_NODE"), why={"code": "training"}, message="",
                          elapsed_s=self.elapsed(), started_at=time.time())
         self.events = EventFiles(str(run.path))
         log = MetricsLog(self)
@@ -99,18 +98,17 @@ class Trainer:
         self.events.close()
         run.clear_stop()
         return run.write_status(state=reason, step=self.step, elapsed_s=self.elapsed(),
-                                test_acc=log.test_acc, message=self._end_message(reason),
+                                test_acc=log.test_acc, why=self._why_ended(reason),
                                 finished_at=time.time())
 
     def _fail_if_diverged(self, metrics: dict) -> None:
         bad = [k for k, val in metrics.items() if not math.isfinite(val)]
         huge = [k for k, val in metrics.items() if math.isfinite(val) and abs(val) > LOSS_LIMIT]
         if bad or huge:
-            what = (f"{', '.join(bad)} became NaN or infinite" if bad else
-                    f"{', '.join(huge)} passed {LOSS_LIMIT:g}")
-            msg = (f"training diverged: {what} at step {self.step} (a learning rate too high?)")
-            self.run.write_status(state="failed", message=msg, step=self.step - 1)
-            raise TrainingFailed(msg)
+            why = {"code": "diverged", "losses": ", ".join(bad or huge), "step": self.step,
+                   "nonfinite": int(bool(bad)), "limit": LOSS_LIMIT}
+            self.run.write_status(state="failed", why=why, message="", step=self.step - 1)
+            raise TrainingFailed(f"training diverged at step {self.step}: {why['losses']}")
 
     def evaluate(self, should_abort=lambda: False, subset: bool = False) -> float | None:
         """Test accuracy of the weight-averaged model: all 10,000 images, or the first
@@ -167,28 +165,21 @@ class Trainer:
         except ValueError:
             pass  # not the main thread (tests)
 
-    def _end_message(self, reason: str) -> str:
+    def _why_ended(self, reason: str) -> dict:
         if reason == "stopped":
-            return f"stopped at step {self.step}"
-        if reason == "interrupted":
-            return (f"the training process was asked to end (SIGTERM or Ctrl-C) at step "
-                    f"{self.step}; its checkpoint is saved, resume to continue")
+            return {"code": "stopped", "step": self.step}
+        if reason == "interrupted":  # SIGTERM or Ctrl-C; the checkpoint is saved
+            return {"code": "signalled", "step": self.step}
         if self.step < self.cfg.steps:
-            return f"time budget of {self.cfg.max_seconds:g} s reached at step {self.step}"
-        return "finished"
+            return {"code": "time_budget", "seconds": self.cfg.max_seconds, "step": self.step}
+        return {"code": "finished"}
 
     # ---------- checkpoints ----------
     def save_checkpoint(self, export: bool = True) -> None:
-        """ckpt/state.npz (everything a resume needs) and, with export, the plain-Keras models
-        that the Draw page and `eval` read."""
-        arrays = {f"{name}/{i}": np.asarray(var.numpy())
-                  for name, variables in self.sgan.variable_groups().items()
-                  for i, var in enumerate(variables)}
+        """ckpt/state.npz (everything a resume needs, checkpoints.py) and, with export, the
+        plain-Keras models that the Draw page and `eval` read."""
         meta = {"step": self.step, "elapsed_s": self.elapsed(), **self.batches.state()}
-        arrays["meta"] = np.array(json.dumps(meta))
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)
-        atomic_write_bytes(self.run.ckpt_dir / "state.npz", buf.getvalue())
+        checkpoints.save(self.run.ckpt_dir / "state.npz", self.sgan.variable_groups(), meta)
         if export:
             self.sgan.export(self.run)
 
@@ -197,15 +188,7 @@ class Trainer:
         if not path.is_file():
             return False
         try:
-            with np.load(path, allow_pickle=False) as f:
-                arrays = {k: f[k] for k in f.files}
-            for name, variables in self.sgan.variable_groups().items():
-                for i, var in enumerate(variables):
-                    value = arrays[f"{name}/{i}"]
-                    if tuple(value.shape) != tuple(var.shape):
-                        raise ValueError(f"{name}/{i} has shape {value.shape}")
-                    var.assign(value)
-            meta = json.loads(str(arrays["meta"]))
+            meta = checkpoints.load(path, self.sgan.variable_groups())
             self.step = int(meta["step"])
             self.elapsed_before = float(meta["elapsed_s"])
             self.batches.restore(meta)
@@ -214,6 +197,25 @@ class Trainer:
                                  f"from another configuration ({type(e).__name__}: "
                                  f"{str(e)[:200]})") from None
         return True
+
+
+def train(run: RunDir, data: Mnist | None = None, resume: bool = False, progress=None,
+          on_start=None) -> dict:
+    """Train the run (or resume it from its checkpoint) to its end; the final status. A run
+    that fails says why in its status, and the error is raised: TrainingFailed (diverged, or
+    its checkpoint cannot be resumed), DataError, or any other exception with its own text."""
+    try:
+        trainer = prepare_resume(run) if resume else Trainer(run.load_config(), run, data)
+        if on_start:
+            on_start(trainer.step)
+        return trainer.fit(progress)
+    except Exception as e:
+        if run.read_status().get("state") != "failed":
+            code = {"TrainingFailed": "cannot_train", "DataError": "data_error"}.get(
+                type(e).__name__, "error")
+            run.write_status(state="failed", why={"code": code, "error": type(e).__name__},
+                             message=str(e)[:500])
+        raise
 
 
 def prepare_resume(run: RunDir) -> Trainer:
