@@ -5,7 +5,14 @@ import os
 
 import streamlit as st
 
-from sgan_core.config import PRESET_MINUTES, PRESETS, ConfigError, make_config, parse_labels
+from sgan_core.config import (
+    MAX_SEED,
+    PRESET_MINUTES,
+    PRESETS,
+    ConfigError,
+    make_config,
+    parse_labels,
+)
 from sgan_core.model.variants import VARIANTS, is_gan_variant
 from sgan_core.runs import launcher, speed
 from sgan_core.runs.rundir import ACTIVE_STATES, NoSuchRun, UnreadableRun, resolve_run
@@ -105,7 +112,7 @@ def new_run_form(expanded: bool, summaries):
             else:
                 minutes = st.number_input("Minutes", 0.5, 600.0, timed or 2.0, step=0.5)
                 max_seconds, steps = minutes * 60, None
-            seed = st.number_input("Seed", 0, 10**6, 0)
+            seed = st.number_input("Seed", 0, MAX_SEED, 0)
             length_note = st.empty()
             with st.expander("Advanced"):
                 lr_d = st.number_input("Discriminator learning rate", 1e-6, 1.0,
@@ -362,7 +369,7 @@ def insight_body(run_id):
     try:
         cfg = run.load_config()
     except UnreadableRun:
-        return  # live_view above says why
+        return  # the run's header above says why
     learning_section(run, run.summary(), cfg, run.read_metrics())
 
 

@@ -193,7 +193,9 @@ def table_section(evaluated: list[RunSummary]):
                "many runs and seeds that is: runs of one seed differ only by chance in "
                "timing, not in their labeled images.")
     table = accuracy_table(evaluated)
-    shown = [{**{k: v for k, v in row.items() if k != "game"},
+    one_dataset = len({row["dataset"] for row in table["rows"]}) == 1  # no column then
+    shown = [{**{k: v for k, v in row.items()
+                 if k != "game" and not (k == "dataset" and one_dataset)},
               "length": length_text(row["length"]),
               **{v: mean_cell(row[v]) for v in table["variants"]}}
              for row in table["rows"]]
@@ -255,7 +257,8 @@ def committee_section(listed: list[RunSummary]):
 
 def export_section(evaluated: list[RunSummary], labels: dict[str, str]):
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=["id", "labels", "variant", "preset", "seed",
+    writer = csv.DictWriter(buf, fieldnames=["id", "dataset", "labels", "pick", "variant",
+                                             "preset", "seed",
                                              "state", "step", "test_acc", "elapsed_s"],
                             extrasaction="ignore")
     writer.writeheader()

@@ -8,7 +8,7 @@ import os
 
 import streamlit as st
 
-from sgan_core.config import PRESETS, ConfigError, parse_labels
+from sgan_core.config import DEFAULT_THREADS, PRESETS, ConfigError, parse_labels
 from sgan_core.model.variants import VARIANTS, is_gan_variant
 from sgan_core.runs import launcher, speed, sweep
 from sgan_ui import access
@@ -45,9 +45,10 @@ def new_sweep_form(expanded: bool):
         seeds = c2.number_input("Seeds per cell", 1, 10, 3, help="Seeds 0, 1, 2, ...")
         preset = c2.selectbox("Preset", list(PRESETS), index=list(PRESETS).index("fast"))
         minutes = c3.number_input("Minutes per run", 1.0, 120.0, 2.0, step=0.5)
-        threads = c3.number_input("CPU threads per run", 1, 64, 1,
+        threads = c3.number_input("CPU threads per run", 1, 64, DEFAULT_THREADS,
                                   help="Runs train side by side, as many as the cores hold "
-                                       "at this many threads each.")
+                                       "at this many threads each ($SGAN_SLOTS sets how "
+                                       "many instead).")
         try:
             budgets = [parse_labels(b) for b in budgets_text.split(",") if b.strip()]
             cfgs = sweep.plan(budgets, variants, list(range(int(seeds))), preset,
@@ -55,7 +56,7 @@ def new_sweep_form(expanded: bool):
         except ConfigError as e:
             st.error(str(e))
             cfgs = []
-        slots = max(1, (os.cpu_count() or 1) // int(threads))
+        slots = launcher.runs_at_once(int(threads))
         if int(threads) > (os.cpu_count() or 1):
             st.warning(f"{int(threads)} threads per run is more than this machine's "
                        f"{os.cpu_count()} cores: each run trains alone, and slower than asked.")
@@ -63,7 +64,8 @@ def new_sweep_form(expanded: bool):
             waves = -(-len(cfgs) // slots)
             summaries = runs()
             wave_s = max(speed.run_seconds(c, speed.rate_for(summaries, c)[0]) for c in cfgs)
-            st.caption(f"{len(cfgs)} runs, {slots} at a time on this machine: about "
+            at_once = "one at a time" if slots == 1 else f"{slots} at a time"
+            st.caption(f"{len(cfgs)} runs, {at_once} on this machine: about "
                        f"{fmt_duration(waves * wave_s)} in all, starting each run included.")
             short_of_preset(cfgs, summaries)
         lock = access.locked()

@@ -21,6 +21,7 @@ GENERATOR_LOSSES = ("feature_matching", "nonsat")
 MIN_LABELS, MAX_LABELS = 10, 60000
 CONFIG_LIMIT = 1e300              # any finite setting may be asked for (1e30 diverges, honestly)
 MAX_SEED = 2**32 - 1                # NumPy's seeds are 32-bit and not negative
+DEFAULT_THREADS = 2                 # a run's TensorFlow threads: on 2 cores, one run at a time
 TUPLE_FIELDS = ("input_range", "cnn_filters")  # lists in config.json, tuples in RunConfig
 # The step count of a run trained by the clock alone: far more steps than any time budget holds.
 CLOCK_STEPS = 10**6
@@ -94,7 +95,7 @@ class RunConfig:
     checkpoint_every: int = 500
     checkpoint_seconds: float = 30.0  # also checkpoint this often: a kill loses at most this
     # --- where it runs ---
-    threads: int = 2                  # TensorFlow intra-op threads in the trainer
+    threads: int = DEFAULT_THREADS    # TensorFlow intra-op threads in the trainer
     gpus: int = 0                     # GPUs a Ray task reserves for this run (ray_runner.py)
     sweep: str | None = None          # the sweep this run belongs to (sweep.py), if any
 

@@ -12,6 +12,7 @@ import sys
 import time
 
 from sgan_core.config import (
+    DEFAULT_THREADS,
     MAX_SEED,
     PRESETS,
     ConfigError,
@@ -88,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int, help="images of each kind per step")
     t.add_argument("--lr-d", type=float, help="discriminator learning rate")
     t.add_argument("--lr-g", type=float, help="generator learning rate")
-    t.add_argument("--threads", type=_threads_arg, default=2,
-                   help="TensorFlow intra-op threads (default 2)")
+    t.add_argument("--threads", type=_threads_arg, default=DEFAULT_THREADS,
+                   help=f"TensorFlow intra-op threads (default {DEFAULT_THREADS})")
     t.add_argument("--set", dest="settings", type=_setting_arg, action="append", default=[],
                    metavar="NAME=VALUE", help="any other setting of config.py's RunConfig, "
                    "e.g. --set pseudo_align=true (repeatable)")
@@ -113,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     length = s.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, help="training steps of each run")
     length.add_argument("--max-seconds", type=float, help="seconds of training of each run")
-    s.add_argument("--threads", type=_threads_arg, default=2,
+    s.add_argument("--threads", type=_threads_arg, default=DEFAULT_THREADS,
                    help="TensorFlow threads per run (runs at once: cores // threads)")
     s.add_argument("--runs-dir", default=DEFAULT_RUNS_DIR)
     s.add_argument("--mnist", help="path of mnist.npz")

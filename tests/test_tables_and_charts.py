@@ -21,6 +21,23 @@ def summary(variant="stacked", labels=100, acc=0.97, state="finished", seconds=1
                       has_classifier=True)
 
 
+def test_table_never_averages_runs_of_different_datasets():
+    import dataclasses
+    other = dataclasses.replace(summary(acc=0.80), dataset="other")
+    rows = accuracy_table([summary(acc=0.97), other])["rows"]
+    assert [(r["dataset"], r["stacked"]["mean"]) for r in rows] == [("mnist", 0.97),
+                                                                     ("other", 0.80)]
+
+
+def test_the_run_directory_says_which_data_and_pick_a_run_used(tmp_path):
+    from sgan_core.config import make_config
+    from sgan_core.runs.rundir import create_run
+    run = create_run(make_config("fast", labels=20), tmp_path)
+    s = run.summary()
+    assert (s.dataset, s.pick) == ("mnist", "random")
+    assert json.loads(run.config_path.read_text())["dataset"] == "mnist"
+
+
 def test_table_never_averages_runs_of_different_lengths():
     table = accuracy_table([
         summary(acc=0.97), summary(acc=0.96, seed=1), summary(acc=0.99, seconds=3600.0),

@@ -20,10 +20,9 @@ from sgan_core.runs.rundir import RunSummary
 STARTUP_S = 15.0  # from queueing a run to its first step (benchmarks/cluster.py measured 14.0 s)
 END_S = 5.0       # after its last step: the final test on 10,000 images and the saved models
 # Steps a second of the reference machine (2 cores, AMD EPYC), with a full test evaluation
-# every eval_every steps included. One thread: the demo's two runs side by side (2026-12-03:
-# 600 stacked steps in 135 s, 600 supervised in 49 s; selftrain's is scaled, not measured);
-# two threads: one run alone (stacked 8.5 by the clock, selftrain 12.1 and supervised 18.1
-# over 300 steps, benchmarks/promise.py).
+# every eval_every steps included. One thread: a run beside another, as the demo's three sides
+# train (the GAN on one core, self-training then the baseline on the other); two threads: one
+# run alone. Measurements: benchmarks/RESULTS.md (benchmarks/promise.py).
 REFERENCE_RATES = {
     ("fast", "stacked", 2): 9.0, ("fast", "stacked", 1): 4.4,
     ("fast", "selftrain", 2): 12.0, ("fast", "selftrain", 1): 7.5,

@@ -38,20 +38,20 @@ def variant_order(variant: str) -> tuple:
 
 
 def accuracy_table(summaries: list[RunSummary]) -> dict:
-    """Final test accuracy of finished runs, one row per (label budget, preset, length), one
-    stats cell (or None) per variant, the supervised baseline last: runs of different lengths
-    are never averaged together."""
+    """Final test accuracy of finished runs, one row per (dataset, label budget, preset,
+    length), one stats cell (or None) per variant, the supervised baseline last: runs of
+    different data or lengths are never averaged together."""
     cells = defaultdict(list)
     for r in summaries:
         if (final_accuracy(r) is not None and isinstance(r.labels, int) and r.variant in VARIANTS
-                and isinstance(r.preset, str)):
-            cells[(r.labels, r.preset, run_length(r), r.variant)].append(r)
-    variants = sorted({k[3] for k in cells}, key=variant_order)
+                and isinstance(r.preset, str) and isinstance(r.dataset, str)):
+            cells[(r.dataset, r.labels, r.preset, run_length(r), r.variant)].append(r)
+    variants = sorted({k[4] for k in cells}, key=variant_order)
     rows = []
-    for labels, preset, length in sorted({k[:3] for k in cells}):
-        row = {"labels": labels, "preset": preset, "length": length}
+    for dataset, labels, preset, length in sorted({k[:4] for k in cells}):
+        row = {"dataset": dataset, "labels": labels, "preset": preset, "length": length}
         for v in variants:
-            runs = cells.get((labels, preset, length, v))
+            runs = cells.get((dataset, labels, preset, length, v))
             row[v] = stats(runs) if runs else None
         row["game"] = game_effect(row, variants)
         rows.append(row)
