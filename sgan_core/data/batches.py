@@ -11,9 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sgan_core.config import ConfigError, RunConfig
 from sgan_core.data.augment import affine_images, shift_images
-from sgan_core.data.mnist import Mnist, scale_images
+from sgan_core.data.mnist import DataError, Mnist, scale_images
 from sgan_core.data.picks import PICKS
 
 
@@ -26,12 +25,12 @@ class Batch(NamedTuple):
 
 
 class Batches:
-    def __init__(self, cfg: RunConfig, data: Mnist):
+    def __init__(self, cfg, data: Mnist):  # cfg: a config.RunConfig
         self.cfg = cfg
         self.background = float(cfg.input_range[0])
         self.x_train = scale_images(data.x_train, cfg.input_range)
         if cfg.labels > len(data.y_train):
-            raise ConfigError(f"label budget {cfg.labels} exceeds the {len(data.y_train)} "
+            raise DataError(f"label budget {cfg.labels} exceeds the {len(data.y_train)} "
                               f"training images in {data.source}")
         self.lab_idx = PICKS[cfg.pick](data, cfg.labels, cfg.seed)
         self.x_lab = self.x_train[self.lab_idx]

@@ -14,12 +14,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from sgan_core.config import RunConfig
 from sgan_core.model import losses
 from sgan_core.model import networks as models
 from sgan_core.model.selflabels import PseudoLabeler
 from sgan_core.model.variants import N_CLASSES
-from sgan_core.runs.rundir import RunDir
 
 FIXED_Z_SEED = 12345  # the latent vectors of every sample grid of every run
 
@@ -43,7 +41,7 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
 
 
 class SGAN:
-    def __init__(self, cfg: RunConfig):
+    def __init__(self, cfg):  # a config.RunConfig
         self.cfg, self.variant = cfg, cfg.variant_spec
         self.D = models.build_discriminator(cfg)
         self.G = models.build_generator(cfg) if cfg.is_gan else None
@@ -190,15 +188,15 @@ class SGAN:
             groups["pseudo"] = self.pseudo.variables
         return groups
 
-    def export(self, run: RunDir) -> None:
+    def export(self, classifier_path, discriminator_path, generator_path) -> None:
         """The run's model files: classifier, discriminator logits and generator, safe-mode
         loadable (weight norm folded into plain layers, no Lambda)."""
         plain = models.copy_to_plain(self.D_eval, models.build_discriminator(self.cfg,
                                                                              train=False))
-        _save(models.build_classifier(plain, self.cfg.variant), run.classifier_path)
+        _save(models.build_classifier(plain, self.cfg.variant), classifier_path)
         if self.G is not None:
-            _save(models.build_logits_model(plain), run.discriminator_path)
-            _save(self.G, run.generator_path)
+            _save(models.build_logits_model(plain), discriminator_path)
+            _save(self.G, generator_path)
 
 
 def _save(model, path) -> None:

@@ -181,7 +181,8 @@ class Trainer:
         meta = {"step": self.step, "elapsed_s": self.elapsed(), **self.batches.state()}
         checkpoints.save(self.run.ckpt_dir / "state.npz", self.sgan.variable_groups(), meta)
         if export:
-            self.sgan.export(self.run)
+            run = self.run
+            self.sgan.export(run.classifier_path, run.discriminator_path, run.generator_path)
 
     def load_checkpoint(self) -> bool:
         path = self.run.ckpt_dir / "state.npz"
