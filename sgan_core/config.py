@@ -304,18 +304,12 @@ def check(cfg: RunConfig) -> RunConfig:
 
     if not isinstance(cfg.labels, int) or not MIN_LABELS <= cfg.labels <= MAX_LABELS:
         fail(f"labels must be from {MIN_LABELS} to {MAX_LABELS}, got {_short(cfg.labels)}")
-    if cfg.dataset not in DATASETS:
-        fail(f"unknown dataset {cfg.dataset!r}; choose one of {', '.join(DATASETS)}")
-    if cfg.pick not in PICKS:
-        fail(f"unknown pick {cfg.pick!r}; choose one of {', '.join(PICKS)}")
-    if cfg.variant not in VARIANTS:
-        fail(f"unknown variant {cfg.variant!r}; choose one of {', '.join(VARIANTS)}")
-    if cfg.arch not in ARCHS:
-        fail(f"unknown network {cfg.arch!r}; choose one of {', '.join(ARCHS)}")
-    if cfg.generator not in GENERATORS:
-        fail(f"unknown generator {cfg.generator!r}; choose one of {', '.join(GENERATORS)}")
-    if cfg.generator_loss not in GENERATOR_LOSSES:
-        fail(f"unknown generator loss {cfg.generator_loss!r}")
+    for what, value, choices in (("dataset", cfg.dataset, DATASETS), ("pick", cfg.pick, PICKS),
+                                 ("variant", cfg.variant, VARIANTS), ("network", cfg.arch, ARCHS),
+                                 ("generator", cfg.generator, GENERATORS),
+                                 ("generator loss", cfg.generator_loss, GENERATOR_LOSSES)):
+        if value not in choices:
+            fail(f"unknown {what} {value!r}; choose one of {', '.join(choices)}")
     if not isinstance(cfg.seed, int) or not 0 <= cfg.seed <= MAX_SEED:
         fail(f"seed must be a whole number from 0 to {MAX_SEED}, got {_short(cfg.seed)}")
     for name in ("steps", "game_every", "latent_dim", "log_every", "eval_every", "sample_every",

@@ -29,11 +29,17 @@ from sgan_ui.words import status_text
 DEFAULT_RUNS_DIR = os.environ.get("SGAN_RUNS_DIR", "runs")
 
 
-def _labels_arg(value):
-    try:
-        return parse_labels(value)
-    except ConfigError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
+def _checked(parse):
+    """An argparse type from a parser of config.py: its ConfigError becomes argparse's."""
+    def arg(value):
+        try:
+            return parse(value)
+        except ConfigError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    return arg
+
+
+_labels_arg, _setting_arg = _checked(parse_labels), _checked(parse_setting)
 
 
 def _threads_arg(value):
@@ -54,13 +60,6 @@ def _seed_arg(value):
         raise argparse.ArgumentTypeError(f"seed must be a whole number from 0 to {MAX_SEED}, "
                                          f"got {value!r}")
     return int(value)
-
-
-def _setting_arg(value):
-    try:
-        return parse_setting(value)
-    except ConfigError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _list_arg(item_type):

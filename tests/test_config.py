@@ -58,3 +58,19 @@ def test_configs_of_the_tutorial_preset_under_its_old_names_still_load():
     cfg = RunConfig.from_dict(old)
     assert (cfg.preset, cfg.arch, cfg.generator) == ("tutorial", "tutorial", "tutorial")
     assert RunConfig.from_dict(old) == make_config("tutorial")
+
+
+def test_every_setting_is_in_exactly_one_group():
+    import dataclasses
+
+    from sgan_core.config import GROUPS, RunConfig
+    grouped = [name for names in GROUPS.values() for name in names]
+    assert sorted(grouped) == sorted(f.name for f in dataclasses.fields(RunConfig))
+    assert len(grouped) == len(set(grouped))
+
+
+def test_an_unknown_dataset_or_pick_is_refused_by_name():
+    with pytest.raises(ConfigError, match="unknown dataset 'cifar'"):
+        make_config("fast", dataset="cifar")
+    with pytest.raises(ConfigError, match="unknown pick 'magic'; choose one of random"):
+        make_config("fast", pick="magic")
