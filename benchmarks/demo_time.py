@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sgan_ui import testing as driver
+from tests import pages_harness as driver
 
 HOG = "while True: pass"
 

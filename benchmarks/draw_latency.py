@@ -13,7 +13,7 @@ import argparse
 import statistics
 import tempfile
 
-from sgan_ui import testing as driver
+from tests import pages_harness as driver
 
 
 def measure(url: str, strokes: int) -> list[tuple[str, str, float]]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from sgan_ui import testing as driver
+from tests import pages_harness as driver
 
 IDLE = "!document.querySelector('[data-testid=stStatusWidget]')"
 TITLES = "[...document.querySelectorAll('.js-plotly-plot')].filter(p => p.offsetParent)" \

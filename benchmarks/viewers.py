@@ -27,7 +27,7 @@ from pathlib import Path
 
 from sgan_core.config import make_config
 from sgan_core.runs import launcher
-from sgan_ui import testing as driver
+from tests import pages_harness as driver
 
 TICK = os.sysconf("SC_CLK_TCK")
 # set in every viewer before the page's own scripts: when the live run is first on screen

@@ -34,10 +34,12 @@ def run_from_id(run_id: str | None) -> RunDir | None:
         return None
 
 
-# st.plotly_chart's toolbar: no upload to Plotly Cloud, no link to plotly.com; its camera
-# button saves the chart as a PNG in the browser
+# Every chart's toolbar, st.plotly_chart's and those drawn in the browser (live_chart.py,
+# live_feed.py): runs stay on this machine, so no upload to Plotly Cloud (plotly.js 3's "Share
+# chart" button) and no link to plotly.com; its camera button saves the chart as a PNG
 PLOTLY_CONFIG = {"displaylogo": False, "showSendToCloud": False, "showEditInChartStudio": False,
-                 "showLink": False, "modeBarButtonsToRemove": ["sendChartToCloud"],
+                 "showLink": False, "plotlyServerURL": "",
+                 "modeBarButtonsToRemove": ["sendChartToCloud"],
                  "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")

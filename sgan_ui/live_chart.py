@@ -10,22 +10,28 @@ against the full bundle's 4.8 MB, which took twice as long to compile and made a
 charts open in 2.4 s instead of 2 on a 2-core machine), the same version as the installed
 plotly package's, shipped in sgan_ui/plotly_js/ (MIT licence beside it; `npm pack
 plotly.js-cartesian-dist-min@4.1.1`) and served as the static file of a declared (never
-rendered) v1 component: nothing is fetched from the internet, and its toolbar's upload button
-("Share chart", to Plotly Cloud) is removed.
+rendered) v1 component: nothing is fetched from the internet, and its toolbar is
+common.PLOTLY_CONFIG's, as every chart's (no "Share chart" upload button to Plotly Cloud).
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import streamlit as st
 import streamlit.components.v1 as components_v1
 
-from sgan_ui.common import server_path
+from sgan_ui.common import PLOTLY_CONFIG, server_path
 
 PLOTLY_DIR = Path(__file__).resolve().parent / "plotly_js"
 PLOTLY_FILE = "plotly-cartesian.min.js"
 
-PLOTLY_JS = """
+# loadPlotly, and plotlyConfig: the toolbar of a chart drawn in the browser, PLOTLY_CONFIG's
+PLOTLY_JS = "const PLOTLY_CONFIG = " + json.dumps(PLOTLY_CONFIG) + """;
+function plotlyConfig(select) {  // box and lasso select only on a chart that listens to them
+  return {...PLOTLY_CONFIG, responsive: true, modeBarButtonsToRemove:
+          PLOTLY_CONFIG.modeBarButtonsToRemove.concat(select ? [] : ["lasso2d", "select2d"])};
+}
 let plotlyReady = null;
 function loadPlotly(src) {
   plotlyReady ??= new Promise((resolve, reject) => {
@@ -49,14 +55,7 @@ export default async function ({ data, parentElement, setStateValue }) {
   if (el.dataset.spec === data.figure) return;  // nothing changed: leave the chart alone
   el.dataset.spec = data.figure;
   const fig = JSON.parse(data.figure);
-  await Plotly.react(el, fig.data, fig.layout, {
-    // plotly.js 3 adds a "Share chart" button that uploads the chart to Plotly Cloud: runs stay
-    // on this machine, so it (and every link to plotly.com) is off
-    displaylogo: false, responsive: true, showSendToCloud: false, showEditInChartStudio: false,
-    showLink: false, plotlyServerURL: "",
-    modeBarButtonsToRemove: data.select ? ["sendChartToCloud"]
-                                         : ["lasso2d", "select2d", "sendChartToCloud"],
-  });
+  await Plotly.react(el, fig.data, fig.layout, plotlyConfig(data.select));
   if (data.select && !el.dataset.listening) {  // points picked by a click, box or lasso
     el.dataset.listening = "1";
     const send = (event) => el.sendSelection("selection", ((event && event.points) || []).map(

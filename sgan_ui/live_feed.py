@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -35,7 +36,6 @@ from .charts import X_TITLES, accuracy_figure, losses_figure, to_json
 from .common import fmt_acc, fmt_duration, server_path
 from .live_chart import PLOTLY_JS, plotly_src
 
-FEED_DIR = PROJECT_ROOT / "static" / "live"
 PUBLISH_EVERY_S = 1.5
 POLL_MS = 2000
 # points per curve in the feed: as many as a live chart's width shows, and the file every page
@@ -44,8 +44,15 @@ FEED_POINTS = 300
 VIEWERS_AT_BASE = 20   # past this many viewers of live pages, their reruns slow down
 WATCHER_TIMEOUT_S = 60.0
 
-_publish_lock = threading.Lock()
-_published: dict[str, tuple[float, str]] = {}   # feed name -> (when, version)
+_published: dict[str, tuple[float, str]] = {}   # feed file -> (when, version)
+
+
+def feed_dir() -> Path:
+    """Where the feeds are written: static/live/ in the project, which Streamlit serves as
+    app/static/live/ (the address `feed_url` gives); $SGAN_FEED_DIR instead where set when a
+    page watches a run (the tests write under a temporary directory: a feed there is not
+    served)."""
+    return Path(os.environ.get("SGAN_FEED_DIR") or PROJECT_ROOT / "static" / "live")
 
 
 def feed_name(run: RunDir) -> str:
@@ -81,10 +88,10 @@ def progress_parts(summary, rows) -> tuple[float, str, list[tuple[str, str]]]:
                             ("ETA", fmt_duration(eta) if state == "running" else "–")]
 
 
-def payload(run: RunDir, summary, rows: list[dict]) -> dict:
+def payload(run: RunDir, summary, rows: list[dict], folder: Path) -> dict:
     """The run's state and progress, both charts by step with each curve's x values by
     training seconds beside them (the curves smoothing applies to marked), and the latest
-    grid."""
+    grid (its PNG written into folder, beside the feed)."""
     fraction, text, metrics = progress_parts(summary, rows)
     charts = []
     for build in (losses_figure, accuracy_figure):
@@ -102,16 +109,16 @@ def payload(run: RunDir, summary, rows: list[dict]) -> dict:
         step, path = grids[-1]
         # a file of its own, named by step: each browser fetches a grid once, not every poll
         name = f"{feed_name(run)}-grid-{step:06d}.png"
-        target = FEED_DIR / name
+        target = folder / name
         if not target.is_file():
             try:
                 png = path.read_bytes()
             except OSError:
                 png = b""
             if png.startswith(b"\x89PNG"):
-                FEED_DIR.mkdir(parents=True, exist_ok=True)
+                folder.mkdir(parents=True, exist_ok=True)
                 atomic_write_bytes(target, png)
-                for old in FEED_DIR.glob(f"{feed_name(run)}-grid-*.png"):
+                for old in folder.glob(f"{feed_name(run)}-grid-*.png"):
                     if old.name < name:
                         old.unlink(missing_ok=True)
         if target.is_file():
@@ -119,21 +126,22 @@ def payload(run: RunDir, summary, rows: list[dict]) -> dict:
     return out
 
 
-def publish(run: RunDir) -> str:
-    """Write the run's feed if something changed since the last time; its state."""
+def publish(run: RunDir, folder: Path | None = None) -> str:
+    """Write the run's feed into folder (default feed_dir()) if something changed since the
+    last time; its state."""
     summary = run.summary()
     rows = run.read_metrics()
     grids = run.sample_files()
     version = (f"{summary.state}:{summary.step}:{len(rows)}:{grids[-1][0] if grids else 0}:"
                f"{summary.elapsed_s:.0f}")
-    name = feed_name(run)
-    path = FEED_DIR / f"{name}.json"
-    if _published.get(name, (0, ""))[1] != version or not path.is_file():
-        body = payload(run, summary, rows)
+    folder = feed_dir() if folder is None else folder
+    path = folder / f"{feed_name(run)}.json"
+    if _published.get(str(path), (0, ""))[1] != version or not path.is_file():
+        body = payload(run, summary, rows, folder)
         body["version"] = version
-        FEED_DIR.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path, to_json(body).encode())
-        _published[name] = (time.monotonic(), version)
+        _published[str(path)] = (time.monotonic(), version)
     return summary.state
 
 
@@ -146,18 +154,19 @@ class Publisher:
         threading.Thread(target=self._loop, name="sgan-live-feed", daemon=True).start()
 
     def watch(self, run: RunDir) -> None:
+        folder = feed_dir()  # where the page that asks looks, for as long as it is watched
         with self.lock:
-            self.runs[str(run.path)] = run
-        publish(run)  # the page that asks finds its feed there
+            self.runs[str(run.path)] = (run, folder)
+        publish(run, folder)  # the page that asks finds its feed there
 
     def _loop(self):
         while True:
             time.sleep(PUBLISH_EVERY_S)
             with self.lock:
                 runs = list(self.runs.items())
-            for key, run in runs:
+            for key, (run, folder) in runs:
                 try:
-                    state = publish(run)
+                    state = publish(run, folder)
                 except Exception:  # noqa: BLE001 - a damaged or deleted run: stop watching it
                     state = "gone"
                 if state not in ("queued", "running"):  # its last state is written: done
@@ -237,10 +246,7 @@ export default async function ({ data, parentElement, setTriggerValue }) {
       });
       spec.layout.xaxis.title.text = a.x_title;
       spec.layout.uirevision = a.x;
-      await Plotly.react(boxes[i], spec.data, spec.layout, {
-        displaylogo: false, responsive: true, showSendToCloud: false,
-        showEditInChartStudio: false, showLink: false, plotlyServerURL: "",
-        modeBarButtonsToRemove: ["lasso2d", "select2d", "sendChartToCloud"]});
+      await Plotly.react(boxes[i], spec.data, spec.layout, plotlyConfig(false));
     }
     const grid = root.querySelector(".sgan-feed-grid");
     if (a.grid && feed.grid) {
@@ -316,7 +322,7 @@ def feed(run: RunDir, state: str, smoothing: float, x: str, grid_caption: str | 
 
 def read_feed(run: RunDir) -> dict | None:
     """The run's published feed (for tests and benchmarks), None if there is none."""
-    path = FEED_DIR / f"{feed_name(run)}.json"
+    path = feed_dir() / f"{feed_name(run)}.json"
     try:
         return json.loads(Path(path).read_text())
     except (OSError, ValueError):

@@ -1,17 +1,20 @@
-"""Drive the dashboard in a real browser: `streamlit run app.py` on a free localhost port,
-Debian's chromium through Playwright, and the Draw page's strokes and timing.
+"""Drive the dashboard in a real browser: `streamlit run app.py` on a free localhost port (from
+the project, or from a copy of the app in a temporary directory), Debian's chromium through
+Playwright, and the Draw page's strokes and timing.
 
-Used by the browser tests and benchmarks/draw_latency.py. Playwright is imported by the caller;
-nothing here runs at import.
+Used by the browser tests and the benchmarks that open pages (draw_latency, demo_time, viewers,
+insight_page). Playwright is imported by the caller; nothing here runs at import.
 """
 from __future__ import annotations
 
 import math
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from sgan_core import PROJECT_ROOT as ROOT
 
@@ -26,14 +29,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_streamlit(runs_dir, **env) -> tuple[subprocess.Popen, str]:
-    """`streamlit run app.py` on a free port with its own runs directory: (process, URL)."""
+# what `streamlit run app.py` needs besides data/ (its files are linked, not copied)
+APP_PARTS = ("app.py", "pages", "sgan_ui", "sgan_core", ".streamlit")
+
+
+def app_copy(dest) -> Path:
+    """The dashboard copied into dest, the shipped data linked. A server started there writes
+    what it serves (static/live/, the live feeds) under dest, and so do the trainings it starts
+    (they run from the copy): nothing is written into the project."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in APP_PARTS:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, dest / name,
+                            ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(ROOT / name, dest / name)
+    (dest / "data").mkdir()
+    for item in (ROOT / "data").iterdir():
+        (dest / "data" / item.name).symlink_to(item, target_is_directory=item.is_dir())
+    return dest
+
+
+def start_streamlit(runs_dir, app_dir=ROOT, **env) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` in app_dir (the project, or an app_copy) on a free port with its
+    own runs directory: (process, URL)."""
     port = free_port()
-    full_env = dict(os.environ, SGAN_RUNS_DIR=str(runs_dir), TF_CPP_MIN_LOG_LEVEL="2", **env)
+    # the live feeds go where this server serves them from (app_dir/static/live)
+    full_env = dict(os.environ, SGAN_RUNS_DIR=str(runs_dir), TF_CPP_MIN_LOG_LEVEL="2",
+                    SGAN_FEED_DIR=str(Path(app_dir) / "static" / "live"))
+    full_env.update(env)
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py",
                              "--server.port", str(port), "--server.headless", "true",
                              "--server.address", "127.0.0.1"],
-                            cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL,
+                            cwd=app_dir, env=full_env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline:

@@ -1,20 +1,24 @@
-"""Every page renders without exceptions: with no runs, a running run and a finished run."""
+"""Every page with no runs, with finished runs and with a running run: it renders without
+exceptions and shows what it should (its title, the runs listed, their figures)."""
 import json
 import os
 import re
+import shutil
 import time
 
 import pytest
 
 from sgan_core.reading.predict import SHIPPED_MODEL_DIR
-from sgan_core.runs.rundir import RunDir
+from sgan_core.runs.rundir import RunDir, list_run_dirs, list_runs
 from sgan_ui import live_feed
-from sgan_ui.common import plain
+from sgan_ui.common import fmt_acc, plain
 from sgan_ui.navigation import PAGES
 from sgan_ui.words import errors_per_100
 
 from conftest import ENTRY_AND_PAGES, HEADINGS, page_text
 from conftest import run_page as app_test
+
+SWEEP = "sweep-20261205-000000"
 
 
 def count(at, element_type: str) -> int:
@@ -25,19 +29,78 @@ def count(at, element_type: str) -> int:
     return walk(at._tree)
 
 
+def heading(page: str) -> str:
+    """The title a page shows (app.py shows Home)."""
+    return HEADINGS.get(page, HEADINGS[PAGES[0].path])
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def widget(at, kind: str, label: str):
+    """The one selectbox or multiselect with that label."""
+    found = [w for w in getattr(at, kind) if w.label == label]
+    assert len(found) == 1, (kind, label, [w.label for w in getattr(at, kind)])
+    return found[0]
+
+
+def listed_ids(options) -> list[str]:
+    """The run ids of a picker's options ("... · 97.40%  (<id>)"), sorted."""
+    return sorted(m.group(1) for o in options if (m := re.search(r"\((\S+)\)$", o)))
+
+
+def chart_titles(at) -> dict[str, dict]:
+    """The figures of the page's live charts, by title."""
+    out = {}
+    for c in at.get("bidi_component"):
+        if c.proto.component_name == "sgan_lab.live_chart":
+            figure = json.loads(c.proto.json).get("figure")
+            if figure:
+                spec = json.loads(figure)
+                out[(spec["layout"].get("title") or {}).get("text", "")] = spec
+    return out
+
+
+def by_variant(runs_dir) -> dict:
+    """The summaries of the stacked run and the supervised baseline."""
+    return {r.variant: r for r in list_runs(runs_dir)}
+
+
+def as_one_sweep(runs_dir) -> None:
+    """Tag every run in runs_dir as one sweep's, as `sweep` starts them."""
+    for run in list_run_dirs(runs_dir):
+        run.write_config({**run.read_config(), "sweep": SWEEP})
+
+
 @pytest.mark.parametrize("page", ENTRY_AND_PAGES)
 def test_pages_with_no_runs(page, tmp_path, monkeypatch):
     at = app_test(page, tmp_path / "empty", monkeypatch)
     assert not at.exception, at.exception
+    assert at.title[0].value == heading(page)
+    text = page_text(at)
+    if page == "app.py":  # Home: a card per page, and no runs to glance at
+        cards = [f"{i} · {p.title}" for i, p in enumerate(PAGES[1:], 1)]
+        assert [s.value for s in at.subheader] == cards + ["Runs at a glance"]
+        assert "No runs yet: start one on the Train page" in text
+        assert not at.metric and not at.dataframe
     if page == "pages/1_Train.py":
-        assert "No runs yet" in page_text(at)
-    if page == "pages/4_Sweep.py":
-        assert "No sweep yet" in page_text(at)
+        assert "No runs yet" in text
+        assert [e.label for e in at.expander][0] == "New run"
+        assert "Run" not in [s.label for s in at.selectbox]
+    if page == "pages/2_Compare.py":
+        assert "No run has been evaluated yet" in text and not at.dataframe
+        assert any(b.label == "Run the demo" for b in at.button)
     if page == "pages/3_Draw.py":  # the shipped model, described from its own run files
         shipped = RunDir(SHIPPED_MODEL_DIR)
         labels, acc = shipped.read_config()["labels"], shipped.read_status()["test_acc"]
-        text = page_text(at)
         assert f"{labels} labeled images" in text and f"{acc:.2%} of the MNIST" in text
+        assert widget(at, "selectbox", "Model").options == ["shipped demo model"]
+        assert metrics(at) == {"Prediction": "–"}
+    if page == "pages/4_Sweep.py":
+        assert "No sweep yet" in text
+        assert any(b.label == "Start the sweep" for b in at.button)
+        assert "Sweep" not in [s.label for s in at.selectbox]
 
 
 def test_navigation_reaches_every_page(tmp_path, monkeypatch):
@@ -52,23 +115,89 @@ def test_navigation_reaches_every_page(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("page", ENTRY_AND_PAGES)
-def test_pages_with_finished_runs(page, finished_runs_dir, monkeypatch):
-    at = app_test(page, finished_runs_dir, monkeypatch)
+def test_pages_with_finished_runs(page, finished_runs_dir, tmp_path, monkeypatch):
+    """Two finished 30-step runs on the same 20 labels: stacked, then the baseline."""
+    runs_dir = finished_runs_dir
+    if page == "pages/4_Sweep.py":  # the page shows sweeps: these two runs make one here
+        runs_dir = tmp_path / "runs"
+        shutil.copytree(finished_runs_dir, runs_dir)
+        as_one_sweep(runs_dir)
+    at = app_test(page, runs_dir, monkeypatch)
     assert not at.exception, at.exception
+    assert at.title[0].value == heading(page)
+    runs = by_variant(runs_dir)
+    stacked, baseline = runs["stacked"], runs["supervised"]
+    best = max(runs.values(), key=lambda r: r.test_acc)
+    ids = sorted(r.id for r in runs.values())
+    if page == "app.py":  # Home: the runs at a glance
+        assert metrics(at) == {"Runs": "2", "Training now": "0",
+                               "Best test accuracy": fmt_acc(best.test_acc)}
+        table = at.dataframe[0].value
+        assert dict(zip(table["run"], table["state"])) == {r: "finished" for r in ids}
+        assert dict(zip(table["run"], table["test acc"])) == {
+            r.id: round(100 * r.test_acc, 2) for r in runs.values()}
+    if page == "pages/1_Train.py":  # the newest run (the baseline), its figures and verdict
+        assert at.selectbox(key="run_pick").value == baseline.id
+        assert listed_ids(at.selectbox(key="run_pick").options) == ids
+        assert [p.proto.text for p in at.get("progress")] == ["finished · step 30 / 30"]
+        assert metrics(at)["Test accuracy"] == fmt_acc(baseline.test_acc)
+        assert any(f"The baseline reads {fmt_acc(baseline.test_acc)}" in i.value
+                   for i in at.info)
+        charts = chart_titles(at)
+        assert charts["Losses"]["data"][0]["x"][-1] == 30
+        assert charts["Accuracy"]["data"][0]["x"][-1] == 30
+        assert "All runs (2)" in [e.label for e in at.expander]
     if page == "pages/2_Compare.py":
         assert count(at, "plotly_chart") >= 1 and len(at.dataframe) == 1
+        assert sorted(widget(at, "multiselect", "Runs").value) == ids
+        row = at.dataframe[0].value.iloc[0]  # one row: 20 labels, both variants
+        assert row["labels"] == 20
+        for r in runs.values():
+            assert row[r.variant].startswith(f"{100 * r.test_acc:.2f}%"), row
+        assert f"({best.id}) with {fmt_acc(best.test_acc)}" in page_text(at)
+    if page == "pages/3_Draw.py":  # the shipped model first, each run among the others
+        model = widget(at, "selectbox", "Model")
+        assert model.value == "shipped demo model"
+        assert listed_ids(model.options[1:]) == ids
+        shipped = RunDir(SHIPPED_MODEL_DIR).read_config()
+        assert f"Model: {shipped['variant']} · {shipped['labels']} labels" in page_text(at)
+        assert metrics(at) == {"Prediction": "–"}
+    if page == "pages/4_Sweep.py":
+        assert widget(at, "selectbox", "Sweep").value == SWEEP
+        assert "2 runs: 2 finished" in [c.value for c in at.caption]
+        table = at.dataframe[0].value
+        assert {(r["labels"], r["variant"]): (r["test accuracy (mean ± sd)"], r["finished"])
+                for r in table.to_dict("records")} == {
+            (20, r.variant): (f"{100 * r.test_acc:.2f}%", "1 of 1") for r in runs.values()}
+        box = at.success if stacked.test_acc > baseline.test_acc else at.warning
+        assert any(f"misreads {errors_per_100(stacked.test_acc)} of every 100" in b.value
+                   and f"baseline {errors_per_100(baseline.test_acc)}" in b.value for b in box)
+        assert count(at, "bidi_component") >= 1  # the label-efficiency curve
 
 
 @pytest.mark.parametrize("page", ENTRY_AND_PAGES)
 def test_pages_with_a_running_run(page, finished_runs_dir, tmp_path, monkeypatch):
-    import shutil
     runs_dir = tmp_path / "runs"
     shutil.copytree(finished_runs_dir, runs_dir)
+    if page == "pages/4_Sweep.py":
+        as_one_sweep(runs_dir)
     run = RunDir(next(p for p in runs_dir.iterdir() if "stacked" in p.name))
     run.write_status(state="running", pid=os.getpid(), step=15, heartbeat=time.time())
+    baseline = by_variant(runs_dir)["supervised"]
     at = app_test(page, runs_dir, monkeypatch, query={"run": run.id})
     assert not at.exception, at.exception
+    assert at.title[0].value == heading(page)
+    # a run that trains is listed by its state: its last accuracy would go stale
+    as_listed = f"running  ({run.id})"
+    if page == "app.py":
+        assert metrics(at)["Training now"] == "1" and metrics(at)["Runs"] == "2"
+        table = at.dataframe[0].value
+        assert dict(zip(table["run"], table["state"])) == {run.id: "running",
+                                                           baseline.id: "finished"}
+        assert dict(zip(table["run"], table["step"]))[run.id] == "15/30"
     if page == "pages/1_Train.py":
+        picker = at.selectbox(key="run_pick")
+        assert picker.value == run.id and any(o.endswith(as_listed) for o in picker.options)
         # the live part is the run's feed, written for every viewer and drawn by the browser
         feeds = [c for c in at.get("bidi_component") if c.proto.component_name ==
                  "sgan_lab.live_feed"]
@@ -83,7 +212,26 @@ def test_pages_with_a_running_run(page, finished_runs_dir, tmp_path, monkeypatch
                                                                                "Accuracy"]
         grid = published["grid"]["src"]
         assert grid.startswith("/app/static/live/") and grid.endswith(".png")
-        assert (live_feed.FEED_DIR / grid.rsplit("/", 1)[1]).read_bytes().startswith(b"\x89PNG")
+        assert (live_feed.feed_dir() / grid.rsplit("/", 1)[1]).read_bytes().startswith(
+            b"\x89PNG")
+    if page == "pages/2_Compare.py":
+        assert any(o.endswith(as_listed) for o in widget(at, "multiselect", "Runs").options)
+        table = at.dataframe[0].value  # finished runs only: the baseline's column alone
+        assert "stacked" not in table.columns
+        assert table.iloc[0]["supervised"].startswith(f"{100 * baseline.test_acc:.2f}%")
+    if page == "pages/3_Draw.py":  # read at its latest checkpoint, the shipped model first
+        model = widget(at, "selectbox", "Model")
+        assert model.value == "shipped demo model"
+        assert any(o.endswith(as_listed) for o in model.options)
+    if page == "pages/4_Sweep.py":
+        assert "2 runs: 1 finished, 1 running" in [c.value for c in at.caption]
+        table = at.dataframe[0].value
+        assert {r["variant"]: (r["test accuracy (mean ± sd)"], r["finished"])
+                for r in table.to_dict("records")} == {
+            "stacked": ("–", "0 of 1"),
+            "supervised": (f"{100 * baseline.test_acc:.2f}%", "1 of 1")}
+        # no verdict before both sides have finished
+        assert not any("misreads" in b.value for b in list(at.success) + list(at.warning))
 
 
 def test_train_page_refuses_bad_run_ids(finished_runs_dir, monkeypatch):

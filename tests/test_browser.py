@@ -1,6 +1,8 @@
 """Real-browser tests: `streamlit run app.py` driven by Playwright in Debian's chromium.
 
-Skipped when chromium is missing (the CI script installs it).
+The servers run from a copy of the app in a temporary directory, so what they write to serve
+(static/live/) stays out of the project. Skipped when chromium is missing (the CI script
+installs it).
 """
 from __future__ import annotations
 
@@ -13,12 +15,13 @@ from urllib.parse import urlparse
 import pytest
 
 from sgan_ui.navigation import PAGES
-from sgan_ui.testing import (
+from tests.pages_harness import (
     CHROMIUM,
     FLAGS,
     ONE,
     WATCH_PREDICTIONS,
     ZERO,
+    app_copy,
     clear_canvas,
     draw_and_read,
     open_page,
@@ -33,12 +36,18 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium not installed")]
 
 
+@pytest.fixture(scope="session")
+def app_dir(tmp_path_factory) -> Path:
+    """The app copied once into a temporary directory: its servers write there."""
+    return app_copy(tmp_path_factory.mktemp("app") / "sgan_lab")
+
+
 @pytest.fixture
-def server(tmp_path, small_mnist):
+def server(tmp_path, small_mnist, app_dir):
     """Starts Streamlit servers on the small MNIST slice; yields a function returning a URL."""
     def start(runs_dir: Path):
         # one training at a time whatever the cores, as on the 2-core machine
-        proc, url = start_streamlit(runs_dir, SGAN_MNIST=small_mnist, SGAN_SLOTS="1")
+        proc, url = start_streamlit(runs_dir, app_dir, SGAN_MNIST=small_mnist, SGAN_SLOTS="1")
         procs.append(proc)
         return url
 
@@ -70,6 +79,11 @@ def page():
         browser, pg = open_page(pw)
         yield pg
         browser.close()
+
+
+# how long a step of a test waits for a page beside a training that keeps the 2 cores busy
+SLOW_PAGE_MS = 180_000
+URL_RUN = "new URLSearchParams(location.search).get('run')"  # the run the page's URL names
 
 
 def progress_step(page) -> int:
@@ -242,20 +256,30 @@ def test_chart_zoom_survives_live_refreshes(server, page, tmp_path):
 
 
 def test_queued_run_is_shown_to_its_starter_and_delete_forgets_it(server, page, tmp_path):
+    """Beside a training that keeps the 2 cores busy a page can take many seconds to rerun:
+    every step waits on what the page shows, for up to SLOW_PAGE_MS."""
+    from playwright.sync_api import expect
     first = start_first_run(page, server(tmp_path / "runs"), 5000)
+    picker = page.locator('[data-testid="stSelectbox"]').filter(
+        has=page.get_by_text("Run", exact=True)).locator("input")
+    # the rerun the feed asks for once the run trains: its picker says so (a form opened
+    # before that rerun could be redrawn under the clicks)
+    expect(picker).to_have_value(re.compile(re.escape(f"running  ({first})")),
+                                 timeout=SLOW_PAGE_MS)
     # a second start waits behind the first (the server's worker has one slot here)
-    page.wait_for_timeout(1500)
     start_from_form(page, 300, open_form=True)
-    page.get_by_text(re.compile(r"queued · step 0")).first.wait_for(timeout=30000)
+    page.wait_for_function(f"(r => r && r !== {first!r})({URL_RUN})", timeout=SLOW_PAGE_MS)
     second = re.search(r"run=([^&]+)", page.url).group(1)
-    assert second != first
-    picker = page.locator('[data-testid="stSelectbox"]').last
-    assert f"queued  ({second})" in picker.locator("input").input_value()
+    expect(picker).to_have_value(re.compile(re.escape(f"queued  ({second})")),
+                                 timeout=SLOW_PAGE_MS)
+    expect(page.get_by_text(re.compile(r"queued · step 0")).first).to_be_visible(
+        timeout=SLOW_PAGE_MS)
     page.get_by_role("button", name="Delete", exact=True).click()
     page.get_by_role("button", name="Delete for good").click()
-    page.wait_for_function(f"!location.search.includes({second!r})", timeout=30000)
-    page.get_by_text(re.compile(r"running · step \d+")).first.wait_for()
-    assert f"run={first}" in page.url and f"({first})" in picker.locator("input").input_value()
+    page.wait_for_function(f"{URL_RUN} === {first!r}", timeout=SLOW_PAGE_MS)
+    expect(picker).to_have_value(re.compile(re.escape(f"({first})")), timeout=SLOW_PAGE_MS)
+    expect(page.get_by_text(re.compile(r"running · step \d+")).first).to_be_visible(
+        timeout=SLOW_PAGE_MS)
     page.get_by_role("button", name="Stop").click()
 
 
