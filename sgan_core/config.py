@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 
 from sgan_core.data import DATASETS
-from sgan_core.data.picks import PICKS
+from sgan_core.data.picks import GIVEN, PICKS
 from sgan_core.model.variants import VARIANTS, Variant
 from sgan_core.values import MAX_INT, finite_or_none
 
@@ -33,7 +33,11 @@ class RunConfig:
     # --- what it learns from ---
     dataset: str = "mnist"            # data/__init__.py's DATASETS
     labels: int = 100                 # the label budget: labeled training images
-    pick: str = "random"              # how they are chosen (data/picks.py's PICKS)
+    pick: str = "random"              # how they were chosen: a pick of data/picks.py's PICKS,
+                                      # or given (GIVEN: drawn, file, asked) in labeled.npz
+    labels_name: str | None = None    # the drawn set's or the file's name (given labels)
+    parent: str | None = None         # the run this one starts from (asked labels: its
+                                      # weights, its labels and the new ones)
     seed: int = 0                     # labels, initial weights and batches
     mnist_path: str | None = None     # the data file (default: $SGAN_MNIST, data/mnist.npz)
     # --- how long ---
@@ -141,7 +145,8 @@ class RunConfig:
 # RunConfig's fields in the groups of its section comments (tests/test_config.py checks that
 # every field is in exactly one): how pages and the CLI show a run's settings.
 GROUPS: dict[str, tuple[str, ...]] = {
-    "what it learns from": ("dataset", "labels", "pick", "seed", "mnist_path"),
+    "what it learns from": ("dataset", "labels", "pick", "labels_name", "parent", "seed",
+                            "mnist_path"),
     "how long": ("preset", "steps", "max_seconds"),
     "discriminator": ("variant", "arch", "cnn_filters", "input_noise", "hidden_noise",
                       "input_range"),
@@ -304,7 +309,8 @@ def check(cfg: RunConfig) -> RunConfig:
 
     if not isinstance(cfg.labels, int) or not MIN_LABELS <= cfg.labels <= MAX_LABELS:
         fail(f"labels must be from {MIN_LABELS} to {MAX_LABELS}, got {_short(cfg.labels)}")
-    for what, value, choices in (("dataset", cfg.dataset, DATASETS), ("pick", cfg.pick, PICKS),
+    for what, value, choices in (("dataset", cfg.dataset, DATASETS),
+                                 ("pick", cfg.pick, (*PICKS, *GIVEN)),
                                  ("variant", cfg.variant, VARIANTS), ("network", cfg.arch, ARCHS),
                                  ("generator", cfg.generator, GENERATORS),
                                  ("generator loss", cfg.generator_loss, GENERATOR_LOSSES)):

@@ -21,6 +21,7 @@ from sgan_core.config import (
     parse_setting,
 )
 from sgan_core.data.mnist import DataError
+from sgan_core.data.picks import PICKS
 from sgan_core.model.variants import VARIANTS
 from sgan_core.reading.insight import confusion_matrix, per_digit_accuracy, top_confusions
 from sgan_core.runs.rundir import RUN_ID_RE, RunDir, UnreadableRun, create_run, list_runs
@@ -99,6 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--run-id", help="name of the new run directory (default: generated)")
     t.add_argument("--mnist", help="path of mnist.npz (default: $SGAN_MNIST, data/, Keras cache)")
     t.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
+    t.add_argument("--pick", choices=list(PICKS), default="random",
+                   help="which training images get labels: random (balanced by digit, the "
+                        "default) or typical (chosen from the images alone, no label read)")
+    t.add_argument("--labels-file", metavar="FILE.npz",
+                   help="your own labeled images instead: `images` (uint8, N x 28 x 28, white "
+                        "digit on black) and `labels` (N digits); the label budget is N")
+    t.add_argument("--from", dest="parent", metavar="RUN_DIR",
+                   help="start from this run's weights and labels (with --add-labels)")
+    t.add_argument("--add-labels", metavar="I=D,I=D,...",
+                   help="with --from: label training images I as digits D (see `ask`)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
     s = sub.add_parser("sweep", help="queue a grid of runs (label budgets x variants x seeds) "
@@ -136,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--ray-address", default=os.environ.get("SGAN_RAY_ADDRESS") or None,
                    help="hand runs to this Ray cluster (default: $SGAN_RAY_ADDRESS; none: local)")
 
+    a = sub.add_parser("ask", help="print the training-set indices of the K images whose "
+                       "labels would help the run most now, one per line")
+    a.add_argument("run_dir")
+    a.add_argument("--count", type=int, default=10, help="how many (default 10)")
+    a.add_argument("--mnist", help="path of mnist.npz")
+
     ls = sub.add_parser("list", help="list the runs with state, step and accuracy")
     ls.add_argument("--runs-dir", default=DEFAULT_RUNS_DIR)
     return p
@@ -160,7 +177,6 @@ class ProgressBar:
 def cmd_train(args) -> int:
     if args.nice:
         os.nice(args.nice)
-    from sgan_core.data.mnist import load_mnist
     if args.resume:
         run = RunDir(args.resume)
         if not run.exists():
@@ -176,15 +192,14 @@ def cmd_train(args) -> int:
                      max_seconds=args.max_seconds, seed=args.seed, batch_size=args.batch_size,
                      lr_d=args.lr_d, lr_g=args.lr_g, threads=args.threads,
                      mnist_path=args.mnist)
-        cfg = make_config(args.preset, **{**named, **dict(args.settings)})
         if args.run_id is not None and not RUN_ID_RE.fullmatch(args.run_id):
             raise ConfigError(f"run id {args.run_id!r} must be letters, digits, '.', '_' or "
                               "'-' (at most 100, starting with a letter or digit)")
-        data = load_mnist(cfg.mnist_path)
+        cfg, data, files = new_run(args, named)
     from sgan_core.training.trainer import TrainingFailed, configure_threads, train
     configure_threads(args.threads)
     if not args.resume:
-        run = create_run(cfg, args.runs_dir, args.run_id)
+        run = create_run(cfg, args.runs_dir, args.run_id, files=files)
     print(f"run directory: {run.path}", file=sys.stderr)
 
     def started(step):
@@ -200,6 +215,60 @@ def cmd_train(args) -> int:
     acc_text = f"{acc:.2%}" if acc is not None else "not evaluated"
     print(f"\n{status['state']} at step {status['step']} in {status['elapsed_s']:.1f} s: "
           f"final test accuracy {acc_text} ({run.path})")
+    return 0
+
+
+def new_run(args, named: dict):
+    """(config, data, files of its directory) of a new run from the command line: a pick, a
+    labels file, or a run taught from another; everything checked before anything is made."""
+    from sgan_core.data.labeled import read as read_labels
+    from sgan_core.data.mnist import load_mnist
+    from sgan_core.runs import teach
+    if args.parent:
+        if args.labels_file:
+            raise ConfigError("--from takes its labels from the run and --add-labels, not a file")
+        parent = RunDir(args.parent)
+        if not parent.exists():
+            raise ConfigError(f"{args.parent}: not a run directory (no config.json)")
+        data = load_mnist(args.mnist or parent.load_config().mnist_path)
+        answers = teach.parse_answers(args.add_labels or "", len(data.x_train))
+        labeled = teach.taught_set(parent, answers, data.x_train)
+        cfg = teach.child_config(parent, labeled, steps=args.steps, max_seconds=args.max_seconds,
+                                 threads=args.threads, mnist_path=args.mnist)
+        return cfg, data, teach.run_files(cfg, labeled, parent)
+    if args.add_labels:
+        raise ConfigError("--add-labels needs --from RUN_DIR (the run that asked for them)")
+    cfg = make_config(args.preset, **{**named, "pick": args.pick, **dict(args.settings)})
+    data = load_mnist(cfg.mnist_path)
+    if not args.labels_file:
+        return cfg, data, None
+    labeled = read_labels(args.labels_file)
+    name = os.path.splitext(os.path.basename(args.labels_file))[0][:60]
+    cfg = teach.given_config(cfg, labeled, "file", name)
+    return cfg, data, teach.run_files(cfg, labeled)
+
+
+def cmd_ask(args) -> int:
+    from sgan_core.data.labeled import read as read_labels
+    from sgan_core.data.mnist import load_mnist
+    from sgan_core.reading.ask import ask
+    from sgan_core.reading.predict import ModelLoadError
+    run = RunDir(args.run_dir)
+    if not run.exists() or not run.classifier_path.is_file():
+        print(f"error: {args.run_dir}: not a run with a saved classifier yet", file=sys.stderr)
+        return 2
+    if not 1 <= args.count <= 1000:
+        print("error: --count must be from 1 to 1000", file=sys.stderr)
+        return 2
+    data = load_mnist(args.mnist or run.load_config().mnist_path)
+    labeled = (read_labels(run.labeled_path, complete=False, n_train=len(data.x_train)).index
+               if run.labeled_path.is_file() else [])
+    try:
+        indices = ask(run, data.x_train, args.count, labeled)
+    except ModelLoadError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print("\n".join(str(i) for i in indices))
     return 0
 
 
@@ -296,6 +365,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"train": cmd_train, "sweep": cmd_sweep, "eval": cmd_eval, "list": cmd_list,
+                "ask": cmd_ask,
                 "worker": cmd_worker}[args.command](args)
     except (ConfigError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sgan_core.data.augment import affine_images, shift_images
+from sgan_core.data.labeled import LabeledSet, from_training_set
 from sgan_core.data.mnist import DataError, Mnist, scale_images
 from sgan_core.data.picks import PICKS
 
@@ -24,17 +25,25 @@ class Batch(NamedTuple):
     x_unl_clean: np.ndarray  # the same unlabeled images as the teacher sees them
 
 
+def pick_labels(cfg, data: Mnist) -> LabeledSet:
+    """The labeled images a run's pick chooses from the training set; MNIST's labels play the
+    person who labels them."""
+    if cfg.labels > len(data.y_train):
+        raise DataError(f"label budget {cfg.labels} exceeds the {len(data.y_train)} training "
+                        f"images in {data.source}")
+    index = PICKS[cfg.pick](data, cfg.labels, cfg.seed)
+    return from_training_set(data.x_train, data.y_train[index], index)
+
+
 class Batches:
-    def __init__(self, cfg, data: Mnist):  # cfg: a config.RunConfig
-        self.cfg = cfg
+    def __init__(self, cfg, data: Mnist, labeled: LabeledSet | None = None):
+        self.cfg = cfg  # a config.RunConfig
+        labeled = labeled or pick_labels(cfg, data)
         self.background = float(cfg.input_range[0])
         self.x_train = scale_images(data.x_train, cfg.input_range)
-        if cfg.labels > len(data.y_train):
-            raise DataError(f"label budget {cfg.labels} exceeds the {len(data.y_train)} "
-                              f"training images in {data.source}")
-        self.lab_idx = PICKS[cfg.pick](data, cfg.labels, cfg.seed)
-        self.x_lab = self.x_train[self.lab_idx]
-        self.y_lab = data.y_train[self.lab_idx].astype(np.int32)
+        self.lab_idx = labeled.index
+        self.x_lab = scale_images(labeled.images, cfg.input_range)
+        self.y_lab = labeled.labels.astype(np.int32)
         self.rng = np.random.default_rng(cfg.seed + 1)
         self.lab_queue = np.zeros(0, dtype=np.int64)
 

@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from sgan_core.data.mnist import to_uint8
+from sgan_core.files import atomic_write_bytes
 from sgan_core.model.bars import adaptive_bars, align_readings
 from sgan_core.model.variants import N_CLASSES
-from sgan_core.runs.rundir import atomic_write_bytes
 
 MAP_POINTS = 2000      # test images on the map
 # unlabeled training images the self-label shares are measured on: 3,000 give a share of 95% to

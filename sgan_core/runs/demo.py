@@ -10,11 +10,11 @@ core, self-training then the baseline on the other.
 """
 from __future__ import annotations
 
-from sgan_core.runs import speed
 from sgan_core.config import RunConfig, make_config
+from sgan_core.model.variants import is_gan_variant
+from sgan_core.runs import speed
 from sgan_core.runs.launcher import check_room, fits, start_runs
 from sgan_core.runs.rundir import RunDir, RunSummary, atomic_write_json, read_json
-from sgan_core.model.variants import is_gan_variant
 
 GAN_VARIANT = "stacked"
 SELFTRAIN = "selftrain"

@@ -50,9 +50,11 @@ def enqueue(run: RunDir, code: str = "queued") -> None:
                      pid=None)
 
 
-def start_run(cfg: RunConfig, runs_dir, max_queued: int | None = None) -> RunDir:
+def start_run(cfg: RunConfig, runs_dir, max_queued: int | None = None,
+              files: dict | None = None) -> RunDir:
+    """Queue a new run (with `files` in its directory first, e.g. teach.run_files)."""
     check_room(runs_dir, max_queued)
-    run = create_run(cfg, runs_dir)
+    run = create_run(cfg, runs_dir, files=files)
     enqueue(run)
     ensure_worker(runs_dir)
     return run
@@ -102,6 +104,17 @@ def _queued_at(status: dict) -> float:
     return finite_or_none(status.get("queued_at")) or 0.0
 
 
+def quiet_env(base: dict | None = None) -> dict:
+    """An environment (this process's, or base) for a worker or trainer, with TensorFlow's C++
+    log limited to fatal messages (TF_CPP_MIN_LOG_LEVEL=3, unless set): on a CPU-only machine
+    it otherwise logs "failed call to cuInit" and "remapper failed" as errors, which are not. A
+    real error still fails the run with its Python exception, in the log and the run's
+    status."""
+    env = dict(os.environ if base is None else base)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    return env
+
+
 def ensure_worker(runs_dir, ray_address: str | None = None) -> None:
     """Make sure a worker serves the queue (on a Ray cluster with ray_address or
     $SGAN_RAY_ADDRESS)."""
@@ -112,7 +125,7 @@ def ensure_worker(runs_dir, ray_address: str | None = None) -> None:
                           str(Path(runs_dir).resolve())]
                          + (["--ray-address", ray_address] if ray_address else []),
                          stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                         start_new_session=True, cwd=str(PROJECT_ROOT))
+                         start_new_session=True, cwd=str(PROJECT_ROOT), env=quiet_env())
 
 
 def _try_lock(runs_dir, wait_s: float):
@@ -140,6 +153,7 @@ def trainer_command(run: RunDir, threads: int | None = None) -> list[str]:
 
 def start_trainer(run: RunDir, threads: int | None = None, **popen) -> subprocess.Popen:
     """trainer_command in a child process of this one, its output appended to the run's log."""
+    popen["env"] = quiet_env(popen.get("env"))
     with open(run.log_path, "ab") as log:
         return subprocess.Popen(trainer_command(run, threads), stdout=log,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import re
-import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sgan_core.config import ConfigError, RunConfig
+from sgan_core.files import atomic_write_bytes, atomic_write_json, read_json
 from sgan_core.values import count_or_none, finite_or_none
 
 ACTIVE_STATES = ("queued", "running")
@@ -31,34 +31,6 @@ STATES = ACTIVE_STATES + ("finished", "stopped", "failed", "interrupted")
 RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # always with fullmatch
 HEARTBEAT_STALE_S = 30.0
 MAX_PID = 2**22  # Linux's largest pid_max
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_json(path, obj) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=2, sort_keys=True).encode())
-
-
-def read_json(path, default=None):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError, RecursionError):  # RecursionError: absurdly nested JSON
-        return default
 
 
 def new_run_id(cfg) -> str:
@@ -83,6 +55,8 @@ class RunDir:
     insight_dir = property(lambda self: self.path / "insight")
     insight_points_path = property(lambda self: self.path / "insight" / "points.npz")
     ckpt_dir = property(lambda self: self.path / "ckpt")
+    labeled_path = property(lambda self: self.path / "labeled.npz")  # its labeled images
+    init_path = property(lambda self: self.path / "init.npz")  # the parent's weights (`parent`)
     classifier_path = property(lambda self: self.path / "classifier.keras")
     discriminator_path = property(lambda self: self.path / "discriminator.keras")
     generator_path = property(lambda self: self.path / "generator.keras")
@@ -284,8 +258,9 @@ class RunSummary:
         return not self.problem
 
 
-def create_run(cfg, runs_dir, run_id: str | None = None) -> RunDir:
-    """A new run directory for cfg (a config.RunConfig) with config.json and a queued status."""
+def create_run(cfg, runs_dir, run_id: str | None = None, files: dict | None = None) -> RunDir:
+    """A new run directory for cfg (a config.RunConfig) with config.json, `files` ({name:
+    bytes}, e.g. its labeled.npz) and a queued status, written last."""
     run = RunDir(os.path.join(str(runs_dir), run_id or new_run_id(cfg)))
     n = 1
     while run.exists():  # two runs started within the same second
@@ -293,6 +268,8 @@ def create_run(cfg, runs_dir, run_id: str | None = None) -> RunDir:
         run = RunDir(os.path.join(str(runs_dir), f"{run_id or new_run_id(cfg)}-{n}"))
     run.path.mkdir(parents=True, exist_ok=True)
     run.write_config(cfg.to_dict())
+    for name, data in (files or {}).items():
+        atomic_write_bytes(run.path / name, data)
     run.write_status(state="queued", step=0, total_steps=cfg.steps, why={"code": "queued"},
                      created=time.time())
     return run

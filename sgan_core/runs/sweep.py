@@ -10,10 +10,10 @@ import time
 from collections import defaultdict
 
 from sgan_core.config import ConfigError, RunConfig, make_config
+from sgan_core.model.variants import is_gan_variant
 from sgan_core.runs.launcher import start_runs
 from sgan_core.runs.rundir import RunDir, RunSummary
 from sgan_core.runs.tables import final_accuracy, stats, variant_order
-from sgan_core.model.variants import is_gan_variant
 
 MAX_RUNS = 120  # 5 budgets x 4 variants x 6 seeds; more is refused with the number
 

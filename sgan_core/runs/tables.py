@@ -5,8 +5,8 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 
-from sgan_core.runs.rundir import RunSummary
 from sgan_core.model.variants import VARIANTS, is_gan_variant
+from sgan_core.runs.rundir import RunSummary
 
 
 def stats(runs: list[RunSummary]) -> dict:

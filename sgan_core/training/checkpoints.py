@@ -13,7 +13,7 @@ import json
 
 import numpy as np
 
-from sgan_core.runs.rundir import atomic_write_bytes
+from sgan_core.files import atomic_write_bytes
 
 
 class CheckpointMismatch(ValueError):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from sgan_core.runs.rundir import atomic_write_bytes
+from sgan_core.files import atomic_write_bytes
 from sgan_core.training.grids import grid_image, png_bytes
 
 HEARTBEAT_EVERY_S = 1.0

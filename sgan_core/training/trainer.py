@@ -21,8 +21,12 @@ import tensorflow as tf
 
 from sgan_core.config import RunConfig
 from sgan_core.data import DATASETS
-from sgan_core.data.batches import Batches
+from sgan_core.data.batches import Batches, pick_labels
+from sgan_core.data.labeled import LabeledSet
+from sgan_core.data.labeled import read as read_labeled
 from sgan_core.data.mnist import Mnist, scale_images
+from sgan_core.data.picks import PICKS
+from sgan_core.files import atomic_write_bytes
 from sgan_core.model.sgan import SGAN
 from sgan_core.reading import insight
 from sgan_core.runs.rundir import RunDir
@@ -52,7 +56,7 @@ class Trainer:
         self.cfg, self.run = cfg, run
         keras.utils.set_random_seed(cfg.seed)
         data = data or DATASETS[cfg.dataset](cfg.mnist_path)
-        self.batches = Batches(cfg, data)
+        self.batches = Batches(cfg, data, labeled_images(run, cfg, data))
         self.x_test = scale_images(data.x_test, cfg.input_range)
         self.y_test = data.y_test.astype(np.int32)
         self.sgan = SGAN(cfg)
@@ -64,6 +68,17 @@ class Trainer:
         self.elapsed_before = 0.0
         self._t_start = None
         self._stop_signal = False
+
+    def start_from_parent(self) -> None:
+        """A run taught from another (cfg.parent) starts from its weights: the networks and
+        their weight average, not its optimiser state or step count."""
+        groups = {k: v for k, v in self.sgan.variable_groups().items()
+                  if k in ("d", "ema", "g", "pseudo")}
+        try:
+            checkpoints.load(self.run.init_path, groups)
+        except Exception as e:  # damaged or from another network: say so, train nothing
+            raise TrainingFailed(f"init.npz (the weights of {self.cfg.parent}) cannot be used: "
+                                 f"{type(e).__name__}: {str(e)[:200]}") from None
 
     def fit(self, progress=None) -> dict:
         """Train to cfg.steps (or cfg.max_seconds); returns the final status dict."""
@@ -207,6 +222,8 @@ def train(run: RunDir, data: Mnist | None = None, resume: bool = False, progress
     its checkpoint cannot be resumed), DataError, or any other exception with its own text."""
     try:
         trainer = prepare_resume(run) if resume else Trainer(run.load_config(), run, data)
+        if trainer.cfg.parent and trainer.step == 0:  # not yet trained: the parent's weights
+            trainer.start_from_parent()
         if on_start:
             on_start(trainer.step)
         return trainer.fit(progress)
@@ -217,6 +234,22 @@ def train(run: RunDir, data: Mnist | None = None, resume: bool = False, progress
             run.write_status(state="failed", why={"code": code, "error": type(e).__name__},
                              message=str(e)[:500])
         raise
+
+
+def labeled_images(run: RunDir, cfg: RunConfig, data: Mnist) -> LabeledSet:
+    """The run's labeled images: labeled.npz if it has one (written when the run was made
+    for given labels, or by its first start), else what its pick chooses, written there."""
+    if run.labeled_path.is_file():
+        labeled = read_labeled(run.labeled_path, complete=False, n_train=len(data.x_train))
+        if len(labeled) != cfg.labels:
+            raise TrainingFailed(f"labeled.npz holds {len(labeled)} images and config.json "
+                                 f"says {cfg.labels}")
+        return labeled
+    if cfg.pick not in PICKS:
+        raise TrainingFailed(f"labeled.npz is missing: the run's labels were {cfg.pick}")
+    labeled = pick_labels(cfg, data)
+    atomic_write_bytes(run.labeled_path, labeled.to_bytes())
+    return labeled
 
 
 def prepare_resume(run: RunDir) -> Trainer:
