@@ -6,9 +6,17 @@ directories that `sgan_core` writes.
 """
 from __future__ import annotations
 
-import streamlit as st
+import os
 
-from sgan_ui.navigation import run_app
+# Before anything imports TensorFlow (a finished run's models are read in this process):
+# TensorFlow's C++ log otherwise reports, as errors, a CPU-only machine's missing CUDA driver
+# ("failed call to cuInit") and graph rewrites it skipped. Real errors still raise, with
+# their Python traceback.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import streamlit as st  # noqa: E402
+
+from sgan_ui.navigation import run_app  # noqa: E402
 
 st.set_page_config(page_title="SGAN Lab", page_icon="🧪", layout="wide")
 with st.sidebar:

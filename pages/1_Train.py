@@ -6,6 +6,7 @@ import os
 import streamlit as st
 
 from sgan_core.config import (
+    DEFAULT_THREADS,
     MAX_SEED,
     PRESET_MINUTES,
     PRESETS,
@@ -31,9 +32,9 @@ from sgan_ui.common import (
     runs,
     runs_dir,
     runs_table,
-    slowdown_now,
 )
 from sgan_ui.insight_panels import learning_section
+from sgan_ui.labeling import labeled_block
 from sgan_ui.live_chart import live_chart, preload
 from sgan_ui.live_feed import feed, progress_parts, room_interval
 from sgan_ui.navigation import through_app
@@ -55,27 +56,51 @@ through_app()
 phone_layout()
 preload()
 st.title("Train a semi-supervised GAN")
-st.caption(f"Trainings run as many at once as this machine's {os.cpu_count()} CPU cores hold "
-           "(a run uses 2 by default); further starts wait in a queue. Training runs in its own "
-           "process: closing or refreshing the browser, or restarting the server, does not "
-           "stop it.")
+at_once = launcher.runs_at_once(DEFAULT_THREADS)
+st.caption(f"{'One run trains' if at_once == 1 else f'{at_once} runs train'} at a time on this "
+           f"machine ({DEFAULT_THREADS} CPU threads each, {os.cpu_count()} cores); further "
+           "starts wait in a queue. Training runs in its own process: closing or refreshing the "
+           "browser, or restarting the server, does not stop it.")
+
+
+def run_estimate(cfg, summaries) -> speed.Estimate:
+    """What a run of cfg does here now (speed.estimate): this machine's rate, from its runs like
+    it or a step timed here (once, a few seconds), slowed by what else is running, as a step
+    timed lately says or, while one of our runs trains, as its own rate says."""
+    busy = any(r.active for r in summaries)  # a probe now would time our own runs too
+    probe = speed.read_probe(runs_dir(), cfg.threads)
+    if not busy and probe is None and speed.probing():
+        with st.spinner("Timing a training step on this machine (once, a few seconds)..."):
+            probe = speed.current_probe(runs_dir(), cfg.threads)
+    elif not busy:
+        probe = speed.current_probe(runs_dir(), cfg.threads)  # retimed in the background if old
+    slow = None
+    for r in summaries:  # our own training is not what else is running: its rate says what is
+        if r.state != "running" or not r.usable:
+            continue
+        idle = speed.idle_rate_of(r, summaries, probe)
+        try:
+            rows = resolve_run(runs_dir(), r.id).read_metrics()
+        except (NoSuchRun, UnreadableRun):
+            continue
+        slow = idle and speed.trainer_slowdown(idle, rows)
+        if slow:
+            break
+    return speed.estimate(summaries, cfg, probe, slow or (1.0 if busy else None))
 
 
 def length_caption(cfg, summaries) -> str:
-    """How long a run of cfg takes here, from this machine's measured speed and load."""
-    rate, source = speed.rate_for(summaries, cfg)
-    where, slow = RATE_SOURCES[source], 1.0
-    if not any(r.active for r in summaries):  # a training of ours would count as load
-        slow = slowdown_now(cfg.threads)
-        if slow > 1.2:
-            where += f", {slow:.1f} times slower now with what else is running"
-    total = fmt_duration(speed.run_seconds(cfg, rate, slow))
+    """How long a run of cfg takes here and, by the clock, how many steps it trains."""
+    est = run_estimate(cfg, summaries)
+    where = RATE_SOURCES[est.source]
+    if est.slowdown > 1.2:
+        where += f", {est.slowdown:.1f} times slower now with what else is running"
+    total = fmt_duration(est.seconds(cfg))
     if cfg.max_seconds:
         return (f"Trains {fmt_duration(cfg.max_seconds)} by the clock, wherever it has got "
-                f"to: about {rate / slow * cfg.max_seconds:,.0f} steps at "
-                f"{rate / slow:.1f} steps/s ({where}). Ends about {total} after Start, with "
-                "starting up and the final test.")
-    return f"About {total} at {rate / slow:.1f} steps/s ({where})."
+                f"to: about {est.steps(cfg):,} steps at {est.rate:.1f} steps/s ({where}). "
+                f"Ends about {total} after Start, with starting up and the final test.")
+    return f"About {total} at {est.rate:.1f} steps/s ({where})."
 
 
 def new_run_form(expanded: bool, summaries):
@@ -351,10 +376,12 @@ def run_view(run_id, summary):
         follow = samples_block(run, cfg, live=True) if gan else False
         with live:
             feed(run, summary.state, smoothing, x, grid_caption(cfg) if follow else None)
+        labeled_block(run, summary)
         return
     charts_block(run, run.read_metrics())
     if gan:
         samples_block(run, cfg)
+    labeled_block(run, summary)
 
 
 def insight_view(run_id):

@@ -63,11 +63,12 @@ def new_sweep_form(expanded: bool):
         if cfgs:
             waves = -(-len(cfgs) // slots)
             summaries = runs()
-            wave_s = max(speed.run_seconds(c, speed.rate_for(summaries, c)[0]) for c in cfgs)
+            estimates = sweep_estimates(cfgs, summaries)
+            wave_s = max(e.seconds(c) for c, e in zip(cfgs, estimates))
             at_once = "one at a time" if slots == 1 else f"{slots} at a time"
             st.caption(f"{len(cfgs)} runs, {at_once} on this machine: about "
                        f"{fmt_duration(waves * wave_s)} in all, starting each run included.")
-            short_of_preset(cfgs, summaries)
+            short_of_preset(cfgs, estimates)
         lock = access.locked()
         if st.button("Start the sweep", type="primary", icon=":material/play_arrow:",
                      disabled=not cfgs or lock["disabled"], help=lock["help"]) \
@@ -81,18 +82,33 @@ def new_sweep_form(expanded: bool):
             st.rerun()
 
 
-def short_of_preset(cfgs, summaries):
-    """Warn when runs this short stop at under half their preset's steps on this machine."""
+def sweep_estimates(cfgs, summaries) -> list[speed.Estimate]:
+    """What each run would do here now (speed.estimate, as the Train page's New run form): this
+    machine's rate from its runs like it or a step timed here, slowed as a step timed lately
+    says. A run of ours training would slow a probe: then the last timing stands."""
+    busy = any(r.active for r in summaries)
+    threads = cfgs[0].threads
+    probe = None
+    if not busy and speed.probing() and speed.read_probe(runs_dir(), threads) is None:
+        with st.spinner("Timing a training step on this machine (once, a few seconds)..."):
+            probe = speed.current_probe(runs_dir(), threads)
+    else:
+        probe = speed.current_probe(runs_dir(), threads, busy=busy)
+    return [speed.estimate(summaries, c, probe, 1.0 if busy else None) for c in cfgs]
+
+
+def short_of_preset(cfgs, estimates):
+    """Warn when runs this short stop at under half their preset's steps on this machine now
+    (the same estimate as the sweep's time)."""
     preset_steps = PRESETS[cfgs[0].preset]["steps"]
-    for cfg in cfgs:
-        rate = speed.rate_for(summaries, cfg)[0]
-        reached = rate * (cfg.max_seconds or 0)
-        if is_gan_variant(cfg.variant) and reached < preset_steps / 2:
+    for cfg, est in zip(cfgs, estimates):
+        reached = est.steps(cfg)
+        if is_gan_variant(cfg.variant) and cfg.max_seconds and reached < preset_steps / 2:
             st.warning(f"Too short to mean much: in {fmt_duration(cfg.max_seconds)} a GAN run "
-                       f"reaches about {reached:,.0f} steps here, under half the "
-                       f"{preset_steps:,} that `{cfg.preset}` was measured at. The curve "
-                       "would say more about the clock than about the labels; choose more "
-                       "minutes.")
+                       f"reaches about {reached:,} steps here now ({est.rate:.1f} steps/s), "
+                       f"under half the {preset_steps:,} steps of a `{cfg.preset}` run by "
+                       "steps. The curve would say more about the clock than about the labels; "
+                       "choose more minutes.")
             return
 
 

@@ -75,6 +75,9 @@ def progress_parts(summary, rows) -> tuple[float, str, list[tuple[str, str]]]:
         if summary.active or elapsed < budget:
             text = (f"{state} · step {step} · {fmt_duration(min(elapsed, budget))} of "
                     f"{fmt_duration(budget)}")
+            expected = speed.expected_steps(summary, rows) if state == "running" else None
+            if expected:  # from its own rate: the estimate before Start, corrected
+                text += f" · about {expected:,} steps by the end"
         else:  # the final evaluation runs after the budget: say so rather than "35s of 30s"
             text = (f"{state} · step {step} · trained {fmt_duration(budget)}, then the final "
                     "test")

@@ -10,11 +10,12 @@ TRAINING_IMAGES = 60000
 PRESET_HELP = {
     "fast": "Small CNN discriminator, feature matching, confident self-made labels (balanced "
             "over the digits) learned on rotated, scaled and shifted copies. Two minutes by the "
-            "clock: about 1,100 steps on a 2-core laptop, fewer on a slower or busy machine.",
-    "best": "The fast recipe trained about 25x longer at a constant, halved learning rate, for "
-            "the highest accuracy: one hour, 99.0% from 100 labels with the Stacked "
-            "discriminator (measured before its self-made labels were balanced over the "
-            "digits).",
+            "clock: as many steps as this machine trains in that time, which the form estimates "
+            "under Length from a training step timed here.",
+    "best": "The fast recipe trained for an hour by the clock instead of two minutes, at a "
+            "constant, halved learning rate, for the highest accuracy: 99.0% from 100 labels "
+            "with the Stacked discriminator on a 2-core machine (measured before its self-made "
+            "labels were balanced over the digits).",
     "salimans": "Salimans et al.'s MLP discriminator with weight norm and Gaussian noise.",
     "tutorial": "The Keras tutorials' convolutional networks (slow on a CPU; for comparison).",
 }
@@ -66,7 +67,9 @@ def length_text(length: tuple[str, float]) -> str:
 
 RATE_SOURCES = {
     "measured": "this machine's speed in your earlier runs like it",
-    "reference": "a 2-core laptop's speed; measured here after your first run like it",
+    "probed": "a training step timed on this machine; your runs like it correct it",
+    "reference": "a 2-core laptop's speed, as this machine is not timed yet; measured here after "
+                 "your first run like it",
     "guess": "a rough guess, as no run like it has been timed; measured here after your first",
 }
 

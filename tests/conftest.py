@@ -24,6 +24,9 @@ HEADINGS = {"pages/home.py": "SGAN Lab", "pages/1_Train.py": "Train a semi-super
             "pages/4_Sweep.py": "Label-efficiency sweep"}
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Each test's fresh runs directory would time this machine again (speed.py's probe: seconds
+# of TensorFlow in a child process); tests that want it time it or cache a probe themselves.
+os.environ.setdefault("SGAN_SPEED_PROBE", "0")
 
 
 @pytest.fixture(scope="session")

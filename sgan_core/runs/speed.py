@@ -6,8 +6,8 @@ A run's idle speed (steps a second, evaluations included) comes from, in order:
     and host);
   - "probed": a training step timed on this machine (`probe`: the `fast` GAN's step on a small
     synthetic batch, in a child process started as the worker starts trainers, a few seconds,
-    cached beside the runs in .speed.json by host and threads), times the reference machine's
-    rate for the kind of run over the probe's rate there (REFERENCE_RATES / PROBE_REFERENCE);
+    cached beside the runs in .speed.json by host and threads), times RUN_PER_PROBE for a
+    `fast` GAN run, and other kinds of run as much faster or slower as REFERENCE_RATES says;
   - "reference" (or "guess"): the reference machine's rates, where nothing here is timed.
 What else is running is judged by what it does to a step: the probe timed now against the
 fastest it has been timed here (Probe.slowdown), or a training run's own rate against its idle
@@ -45,10 +45,11 @@ REFERENCE_RATES = {
     ("best", "stacked", 2): 9.2,
 }
 GAN_RATE_DEFAULT = 5.0  # a GAN preset or thread count with no reference: a cautious guess
-# The probe's steps a second (the `fast` GAN's bare step, no evaluation) on the same reference
-# machine, idle, by threads: a run like REFERENCE_RATES's trains at rate * probe here / this.
-PROBE_REFERENCE = {2: 18.0, 1: 9.0}
-PROBE_SECONDS = 2.5       # the probe's timed steps (after two untimed: tracing and warm-up)
+# A `fast` GAN run's steps a second (evaluations included) over the probe's (its bare step),
+# both timed on one machine under the same load: 0.97 idle, 0.90 beside two busy programs
+# (benchmarks/RESULTS.md, 2026-12-05). Other kinds of run scale from it as REFERENCE_RATES do.
+RUN_PER_PROBE = 0.93
+PROBE_SECONDS = 3.0       # the probe's timed steps (after two untimed: tracing and warm-up)
 PROBE_TIMEOUT_S = 120.0   # a probe that has not answered by then is given up (estimates fall
                           # back to the reference rates)
 PROBE_MAX_AGE_S = 300.0   # an older probe is timed again, in the background, for "now"
@@ -92,8 +93,9 @@ def rate_for(summaries: list[RunSummary], cfg: RunConfig,
     if rate is not None:
         return rate, "measured"
     rate, source = reference_rate(cfg)
-    if probe is not None:
-        return rate * probe.machine_factor, "probed"
+    if probe is not None:  # this machine's `fast` GAN run, and others as the reference's scale
+        fast, _ = reference_rate(make_config("fast", threads=cfg.threads))
+        return probe.run_rate * rate / fast, "probed"
     return rate, source
 
 
@@ -244,9 +246,10 @@ class Probe:
         return max(1.0, self.best / self.rate)
 
     @property
-    def machine_factor(self) -> float:
-        """This machine idle against the reference machine idle, for a step."""
-        return self.best / PROBE_REFERENCE.get(self.threads, PROBE_REFERENCE[2])
+    def run_rate(self) -> float:
+        """Steps a second of a `fast` GAN run at these threads here idle, evaluations
+        included."""
+        return self.best * RUN_PER_PROBE
 
     def age(self, now: float | None = None) -> float:
         return max(0.0, (time.time() if now is None else now) - self.at)
