@@ -46,9 +46,10 @@ REFERENCE_RATES = {
 }
 GAN_RATE_DEFAULT = 5.0  # a GAN preset or thread count with no reference: a cautious guess
 # A `fast` GAN run's steps a second (evaluations included) over the probe's (its bare step),
-# both timed on one machine under the same load: 0.97 idle, 0.90 beside two busy programs
-# (benchmarks/RESULTS.md, 2026-12-05). Other kinds of run scale from it as REFERENCE_RATES do.
-RUN_PER_PROBE = 0.93
+# both timed on one machine under the same load, six pairs on 2026-12-05: 0.97, 0.77, 0.73
+# idle (the last with other work on the machine), 0.90, 0.78, 0.75 beside two busy programs
+# (benchmarks/RESULTS.md). Other kinds of run scale from it as REFERENCE_RATES do.
+RUN_PER_PROBE = 0.83
 PROBE_SECONDS = 3.0       # the probe's timed steps (after two untimed: tracing and warm-up)
 PROBE_TIMEOUT_S = 120.0   # a probe that has not answered by then is given up (estimates fall
                           # back to the reference rates)
