@@ -109,3 +109,17 @@ def finished_runs_dir(tmp_path_factory, small_mnist):
                 "--mnist", small_mnist, "--quiet")
         assert r.returncode == 0, r.stderr[-2000:]
     return d
+
+
+def demo_of_finished_runs(finished_runs_dir, runs_dir: Path) -> dict[str, float]:
+    """finished_runs_dir's two runs copied into runs_dir as a finished demo: each side's
+    variant -> its final test accuracy."""
+    import shutil
+
+    from sgan_core.runs import demo
+    from sgan_core.runs.rundir import RunDir, atomic_write_json
+    shutil.copytree(finished_runs_dir, runs_dir)
+    ids = sorted(p.name for p in runs_dir.iterdir() if p.is_dir())
+    atomic_write_json(runs_dir / demo.STATE_FILE, {"runs": ids})
+    return {RunDir(runs_dir / i).read_config()["variant"]: RunDir(runs_dir / i).read_status()
+            ["test_acc"] for i in ids}

@@ -15,7 +15,7 @@ from sgan_ui.common import fmt_acc, plain
 from sgan_ui.navigation import PAGES
 from sgan_ui.words import errors_per_100
 
-from conftest import ENTRY_AND_PAGES, HEADINGS, page_text
+from conftest import ENTRY_AND_PAGES, HEADINGS, demo_of_finished_runs, page_text
 from conftest import run_page as app_test
 
 SWEEP = "sweep-20261205-000000"
@@ -282,16 +282,8 @@ def test_failed_run_shows_its_message(finished_runs_dir, tmp_path, monkeypatch):
 
 
 def test_compare_demo_states_the_measured_difference(finished_runs_dir, tmp_path, monkeypatch):
-    import shutil
-
-    from sgan_core.runs import demo
-    from sgan_core.runs.rundir import atomic_write_json
     runs_dir = tmp_path / "runs"
-    shutil.copytree(finished_runs_dir, runs_dir)
-    ids = sorted(p.name for p in runs_dir.iterdir() if p.is_dir())
-    atomic_write_json(runs_dir / demo.STATE_FILE, {"runs": ids})
-    accs = {RunDir(runs_dir / i).read_config()["variant"]: RunDir(runs_dir / i).read_status()
-            ["test_acc"] for i in ids}
+    accs = demo_of_finished_runs(finished_runs_dir, runs_dir)
     at = app_test("pages/2_Compare.py", runs_dir, monkeypatch)
     assert not at.exception
     gain = accs["stacked"] > accs["supervised"]
