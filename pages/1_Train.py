@@ -41,9 +41,11 @@ from sgan_ui.navigation import through_app
 from sgan_ui.words import (
     PRESET_HELP,
     RATE_SOURCES,
+    VARIANT_PAPERS,
     errors_per_100,
     length_text,
     status_text,
+    variant_caption,
 )
 
 # The "How it learns" panels change once per full evaluation (every 100 steps of `fast`,
@@ -126,7 +128,8 @@ def new_run_form(expanded: bool, summaries):
         with c2:
             variant = st.radio("Discriminator", list(VARIANTS),
                                format_func=lambda name: VARIANTS[name].label,
-                               captions=[v.help for v in VARIANTS.values()])
+                               captions=[variant_caption(n, v) for n, v in VARIANTS.items()],
+                               help=VARIANT_PAPERS)
         with c3:
             timed = PRESET_MINUTES.get(preset)
             length_kind = st.radio("Length", ["steps", "minutes"], index=int(bool(timed)),
@@ -280,15 +283,17 @@ def samples_block(run, cfg, live: bool = False) -> bool:
 
 
 def actions_block(run, state):
-    c = st.columns([1, 1, 1, 4])
-    if state in ACTIVE_STATES and c[0].button(
+    # one row of the buttons this state has, from the left (a finished run's Delete once sat
+    # alone in the middle of the row, where Stop and Resume had been)
+    row = st.container(horizontal=True, key="run_actions")
+    if state in ACTIVE_STATES and row.button(
             "Stop", icon=":material/stop:",
             **access.locked("Stops within 2 s and keeps the last checkpoint.")) \
             and access.can_control():
         launcher.stop_run(run)
         st.toast("Stop requested")
     resumable = state in ("stopped", "interrupted", "failed")
-    if resumable and c[1].button("Resume", icon=":material/play_arrow:", **access.locked()) \
+    if resumable and row.button("Resume", icon=":material/play_arrow:", **access.locked()) \
             and access.can_control():
         try:
             launcher.resume_run(run, runs_dir(), access.max_queued())
@@ -296,7 +301,7 @@ def actions_block(run, state):
             st.error(str(e))
             return
         st.rerun()
-    with c[2].popover("Delete", icon=":material/delete:", **access.locked()):
+    with row.popover("Delete", icon=":material/delete:", **access.locked()):
         st.write(f"Delete **{run.id}** and all its files? This cannot be undone.")
         if st.button("Delete for good", type="primary") and access.can_control():
             launcher.delete_run(run)

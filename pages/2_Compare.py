@@ -255,7 +255,7 @@ def committee_section(listed: list[RunSummary]):
                f"{fmt_acc(max(result['members']))}.")
 
 
-def export_section(evaluated: list[RunSummary], labels: dict[str, str]):
+def export_section(evaluated: list[RunSummary]):
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=["id", "dataset", "labels", "pick", "variant",
                                              "preset", "seed",
@@ -266,7 +266,8 @@ def export_section(evaluated: list[RunSummary], labels: dict[str, str]):
     st.download_button("Download all runs as CSV", buf.getvalue(), file_name="sgan_runs.csv",
                        mime="text/csv")
     best = max(evaluated, key=lambda r: r.test_acc)
-    st.caption(f"Best run: {labels[best.id]} with {fmt_acc(best.test_acc)}.")
+    st.caption(f"Best run: {fmt_acc(best.test_acc)} of the test digits right, {best.variant} · "
+               f"{best.labels} labels · {best.preset} · seed {best.seed} ({best.id}).")
 
 
 demo_section()
@@ -281,4 +282,4 @@ run_labels = {r.id: run_label(r) for r in evaluated}
 curves_section(evaluated, run_labels)
 table_section(evaluated)
 committee_section(listed)
-export_section(evaluated, run_labels)
+export_section(evaluated)

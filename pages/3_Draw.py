@@ -191,6 +191,13 @@ def show_members(model: CommitteeModel, drawn: bool):
     st.dataframe(rows, hide_index=True)
 
 
+# What the percentage is, and is not. (A "looks like real handwriting" score from the GAN's
+# real/fake output was shown here once: the trained discriminator gives a bare line, a box or
+# a cross as high a score as real test digits, so it said nothing about the drawing.)
+ALWAYS_A_DIGIT = ("It always answers with one of the ten digits, even for a scribble: the "
+                  "percentage says how sure it is which digit, not whether this is a digit.")
+
+
 def show_prediction(prediction):
     """The same elements with or without a drawing, so the layout never jumps and the chart
     is already mounted when the first stroke arrives."""
@@ -203,10 +210,7 @@ def show_prediction(prediction):
         p, seen = prediction.probabilities, prediction.model_input
         c1.metric("Prediction", str(prediction.digit))
         c1.caption(f"{p[prediction.digit]:.0%} sure it is a {prediction.digit}")
-        if prediction.real_probability is not None:
-            c1.caption(f"Looks like real handwriting: {prediction.real_probability:.0%}. The "
-                       "GAN's discriminator learned to tell real digits from its generator's "
-                       "drawings; this is how real it finds yours.")
+        c1.caption(ALWAYS_A_DIGIT)
     big = Image.fromarray(seen).resize((196, 196), Image.Resampling.NEAREST)
     c2.image(big, caption="What the model sees: 28×28, centred by centre of mass")
     st.plotly_chart(probabilities_figure(p), key="probs", config=PLOTLY_CONFIG)
@@ -238,13 +242,14 @@ if others:
              "committee's answer is the mean of their probabilities: runs trained differently "
              "can make different mistakes (the Compare page measures a committee).")
     members += [r for r in (run_from_id(others[label]) for label in extra) if r is not None]
-controls, _ = st.columns([1, 1], gap="large")
-with controls:
+with st.container(key="draw_controls"):  # as wide as the canvas's column (PHONE_CSS)
     st.container(key="draw_hint").caption(
         "Draw one digit, large, in the middle. White ink on black, like MNIST.")
     slider_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
     width = slider_col.slider("Stroke width", 8, 40, 22)
     button_col.button("Clear", icon=":material/ink_eraser:", on_click=clear_canvas,
                       width="stretch")
-st.space(24)  # room for the canvas's own toolbar, which floats above its top edge
+# room for the canvas's own toolbar, which floats above its top edge (on a phone, the room
+# under the reading shown above the canvas: PHONE_CSS)
+st.container(key="canvas_room").space(24)
 draw_and_predict(members, width)

@@ -14,25 +14,29 @@ phone_layout()
 st.title("SGAN Lab")
 st.markdown(
     "**Learn to read handwritten digits from a handful of labels, and watch a network learn to "
-    "draw them.** A semi-supervised GAN trains one *discriminator* with two jobs: name the digit "
-    "in the few labeled images, and tell real images from the ones a *generator* invents, while "
-    "the generator learns to draw digits that pass as real. The `fast` and `best` presets also "
-    "let the discriminator teach itself from all 60,000 unlabeled images: those it already "
-    "names confidently become extra labeled examples, shown rotated, scaled and shifted (how "
-    "sure counts as confident is set per digit, lower while a digit is still rarely "
-    "recognised).")
+    "draw them.** Two networks train together:\n"
+    "- the **reader** (the *discriminator*) learns to name the digit in a picture from the few "
+    "labeled images, and to tell real handwriting from the artist's drawings;\n"
+    "- the **artist** (the *generator*) learns to draw digits that the reader takes for real.\n\n"
+    "**What each part does: the real/fake game teaches the artist to draw; the labels the "
+    "reader gives itself do most of the reading.** Each unlabeled image it already names "
+    "confidently becomes an extra labeled example (shown rotated, scaled and shifted), in the "
+    "`fast` and `best` recipes; how sure counts as confident is set per digit, lower while a "
+    "digit is still rarely recognised.",
+    help="This is a semi-supervised GAN (Salimans et al. 2016, *Improved Techniques for "
+         "Training GANs*; Odena 2016, *Semi-Supervised Learning with Generative Adversarial "
+         "Networks*), with self-training on the reader's own confident labels.")
 # an image, not st.html: st.html's sanitiser drops inline SVG (the diagram never showed);
 # the tall one replaces the wide one on a phone, where its labels would shrink to ~6 px
 st.container(key="diagram_wide").image((DIAGRAMS / "sgan_wide.svg").read_text())
 st.container(key="diagram_tall").image((DIAGRAMS / "sgan_tall.svg").read_text(), width="content")
 st.caption(
-    "What each part buys, measured on a 2-core CPU (two minutes, mean of three seeds): "
-    "self-training does the work. With 20 labels it takes test accuracy from 73% (labels only) "
-    "to 97.6%, with 100 labels from 93.4% to 97.8%. The real/fake game does not add to that "
-    "in two minutes (96.5% with it at 20 and at 100 labels: its steps cost 1.7 times as much). "
-    "What the game buys is the generator: 95% of the digits it draws are read as digits by "
-    "a separate classifier trained on all labels. The README and benchmarks/RESULTS.md give "
-    "the numbers.")
+    "What each part buys, measured on a 2-core CPU (two minutes, mean of three seeds). The "
+    "labels it gives itself: with 20 labels, test accuracy goes from 73% (labels only) to "
+    "97.6%, with 100 labels from 93.4% to 97.8%. The game: the artist, whose digits are read "
+    "as digits by a separate classifier trained on all labels 95% of the time; in two minutes "
+    "it adds no accuracy (96.5% with it at 20 and at 100 labels: its steps cost 1.7 times as "
+    "much). The README and benchmarks/RESULTS.md give the numbers.")
 
 BLURBS = {
     "pages/1_Train.py": "Pick a label budget, a discriminator variant and a preset, press Start, "

@@ -42,18 +42,43 @@ def _template() -> dict:
     return {"layout": json.loads(json.dumps({k: layout[k] for k in keep if k in layout}))}
 
 
+# The chart toolbar's height at the top right: a title sits below it, never under it (on a
+# phone's 350-px chart a title reaches the toolbar).
+TOOLBAR_PX = 36
+
+
+def title_below_toolbar(text: str, height: int) -> dict:
+    """A chart title at the top left, just under the toolbar's row."""
+    return {"text": text, "x": 0, "xanchor": "left", "y": 1 - TOOLBAR_PX / height,
+            "yanchor": "top", "yref": "container"}
+
+
+# The legend at the very bottom of the figure, in rows that plotly reserves room for, below the
+# x axis's title (placed under the plot area instead, a legend of several rows on a phone ran
+# into the axis title).
+LEGEND_BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yanchor": "bottom",
+                "yref": "container"}
+
+
 def _layout(title: str, x: str, y_format: str | None = None, height: int = 340) -> dict:
     # uirevision: a zoom, pan or hidden legend entry survives live updates of the data, and
     # resets only when the x axis changes
-    # the title sits left and low enough to clear the toolbar, which a phone's narrow chart
-    # puts over it; the legend goes below the plot, where plotly grows the margin to fit it
-    return {"template": _template(), "title": {"text": title, "x": 0, "xanchor": "left",
-                                               "y": 0.97, "yanchor": "top"},
+    return {"template": _template(), "title": title_below_toolbar(title, height),
             "xaxis": {"title": {"text": X_TITLES[x]}, "automargin": True},
             "yaxis": ({"tickformat": y_format} if y_format else {}) | {"automargin": True},
-            "uirevision": x, "margin": dict(l=10, r=10, t=70, b=10), "height": height,
-            "hovermode": "x unified",
-            "legend": dict(orientation="h", yanchor="top", y=-0.2, x=0, yref="paper")}
+            "uirevision": x, "margin": dict(l=10, r=10, t=TOOLBAR_PX + 34, b=10),
+            "height": height, "hovermode": "x unified", "legend": dict(LEGEND_BELOW)}
+
+
+def one_point_range(xs) -> list[float] | None:
+    """An x range for a chart whose points all sit at one x (a run's first evaluation): from
+    0 to twice it, the point in the middle (plotly's own spans a unit around it: 99 to 100.5);
+    None when the points spread out."""
+    values = {float(v) for v in xs if v is not None and v == v}
+    if len(values) != 1:
+        return None
+    (x,) = values
+    return [0.0, 2 * x] if x > 0 else [x - 1, x + 1]
 
 
 def to_json(spec: dict) -> str:
@@ -141,7 +166,11 @@ def compare_figure(curves: dict[str, list[dict]], x: str = "step",
         if variants and label in variants:
             trace["line"] = {"color": VARIANT_COLORS.get(variants[label], OTHER_COLOR)}
         traces.append(trace)
-    return {"data": traces, "layout": _layout("Test accuracy", x, PERCENT, height=420)}
+    layout = _layout("Test accuracy", x, PERCENT, height=420)
+    span = one_point_range([v for t in traces for v in t["x"]])
+    if span:  # every run evaluated once, at the same step
+        layout["xaxis"]["range"] = span
+    return {"data": traces, "layout": layout}
 
 
 def probabilities_figure(probs: np.ndarray) -> go.Figure:
@@ -149,9 +178,9 @@ def probabilities_figure(probs: np.ndarray) -> go.Figure:
     colors = ["#e4572e" if i == best else "#8aa1b1" for i in range(len(probs))]
     fig = go.Figure(go.Bar(x=[str(i) for i in range(len(probs))], y=probs, marker_color=colors,
                            hovertemplate="digit %{x}: %{y:.2%}<extra></extra>"))
-    fig.update_layout(title="Class probabilities", yaxis_tickformat=PERCENT, xaxis_title="digit",
-                      xaxis_type="category",
-                      margin=dict(l=10, r=10, t=40, b=10), height=300)
+    fig.update_layout(title=title_below_toolbar("Class probabilities", 300),
+                      yaxis_tickformat=PERCENT, xaxis_title="digit", xaxis_type="category",
+                      margin=dict(l=10, r=10, t=TOOLBAR_PX + 34, b=10), height=300)
     fig.update_yaxes(range=[0, 1])
     return fig
 

@@ -11,6 +11,7 @@ from sgan_core import PROJECT_ROOT
 from sgan_core.runs import speed
 from sgan_core.runs.rundir import NoSuchRun, RunDir, RunSummary, list_runs, resolve_run
 from sgan_core.values import finite_or_none
+from sgan_ui.words import labels_source
 
 
 def runs_dir() -> Path:
@@ -102,14 +103,18 @@ def run_label(r: RunSummary) -> str:
         return f"cannot be read: {r.problem}  ({r.id})"
     # an active run shows its state: an accuracy here would go stale while it trains
     result = r.state if r.active else fmt_acc(r.test_acc)
-    return f"{r.variant} · {r.labels} labels · {r.preset} · seed {r.seed} · {result}  ({r.id})"
+    source = "" if r.pick in ("random", None) else f" {labels_source(r)}"
+    return (f"{r.variant} · {r.labels} labels{source} · {r.preset} · seed {r.seed} · {result}  "
+            f"({r.id})")
 
 
 def runs_table_rows(summaries: list[RunSummary]) -> list[dict]:
+    labels_of = {r.id: r.labels for r in summaries}  # a taught run's parent's
     # what a phone shows without scrolling sideways comes first: state and accuracy
     return [{"state": r.state if r.usable else f"unreadable: {r.problem}",
              "test acc": None if r.test_acc is None else round(100 * r.test_acc, 2),
-             "labels": r.labels, "variant": r.variant, "preset": r.preset,
+             "labels": r.labels, "labels from": labels_source(r, labels_of.get(r.parent)),
+             "variant": r.variant, "preset": r.preset,
              "step": (f"{r.step} ({fmt_duration(r.max_seconds)} budget)" if r.max_seconds
                       else f"{r.step}/{r.total_steps}"),
              "elapsed": fmt_duration(r.elapsed_s), "run": r.id} for r in summaries]
@@ -122,18 +127,24 @@ def runs_table(summaries: list[RunSummary]) -> None:
 
 # Narrow screens (phones, about 390 px): Streamlit stacks every column, which pushed the Train
 # metrics and Draw's prediction far down. Containers are styled by their key (st-key-<key>).
+# An image asked for at a fixed width (a 420-px grid) never runs past its column or the screen.
+# The drawing canvas's own toolbar floats about 34 px above its top edge: room is left for it
+# (canvas_room on a wide screen; under the phone's reading on a phone).
 PHONE_CSS = """<style>
-.st-key-sample_grid img { max-width: 100%; height: auto; }
+[data-testid="stImageContainer"], [data-testid="stImageContainer"] img {
+  max-width: 100%; height: auto; }
 @media (max-width: 640px) {
   [data-testid="stMainBlockContainer"] { padding-top: 3rem; }
   .st-key-train_metrics [data-testid="stHorizontalBlock"] { flex-wrap: wrap; gap: 0.5rem; }
   .st-key-train_metrics [data-testid="stColumn"] {
     min-width: calc(50% - 0.5rem) !important; flex: 1 1 calc(50% - 0.5rem) !important; }
   .st-key-diagram_wide { display: none; }
-  .st-key-draw_hint, .st-key-model_note { display: none; }
+  .st-key-draw_hint, .st-key-model_note, .st-key-canvas_room { display: none; }
+  .st-key-phone_prediction { padding-bottom: 2.25rem; }
 }
 @media (min-width: 641px) {
   .st-key-diagram_tall, .st-key-phone_prediction { display: none; }
+  .st-key-draw_controls { max-width: calc(50% - 2rem); }
 }
 </style>"""
 

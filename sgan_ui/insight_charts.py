@@ -6,7 +6,16 @@ import numpy as np
 
 from sgan_core.reading.insight import CORNERS, per_digit_accuracy
 
-from .charts import PERCENT, _layout, _rounded, _series
+from .charts import (
+    LEGEND_BELOW,
+    PERCENT,
+    TOOLBAR_PX,
+    _layout,
+    _rounded,
+    _series,
+    one_point_range,
+    title_below_toolbar,
+)
 
 # one colour per digit, the same on every chart (plotly's D3 palette)
 DIGIT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -28,11 +37,14 @@ def self_label_figure(rows, snaps: list[tuple[int, dict]]) -> dict:
         right = [snap["self_right_by_digit"][d] / max(1, snap["self_by_digit"][d])
                  for _, snap in snaps]
         traces.append({"type": "scatter", "x": steps, "y": _rounded(np.array(right), 5),
-                       "name": f"{d}s right", "mode": "lines", "visible": "legendonly",
+                       "name": f"digit {d} right", "mode": "lines", "visible": "legendonly",
                        "line": {"color": DIGIT_COLORS[d], "width": 1.5},
                        "hovertemplate": "%{y:.1%}"})
-    layout = _layout("Labels it gives itself", "step", PERCENT, height=380)
+    layout = _layout("Labels it gives itself", "step", PERCENT, height=420)
     layout["yaxis"]["range"] = [0, 1.02]
+    span = one_point_range(steps + [x for t in traces[:2] for x in t["x"]])
+    if span:  # one evaluation so far
+        layout["xaxis"]["range"] = span
     return {"data": traces, "layout": layout}
 
 
@@ -99,8 +111,7 @@ def map_figure(snap: dict, points: dict, layout: str = "belief") -> dict:
     spec = _layout(f"Step {int(snap['step'])}: {MAP_LAYOUTS[layout]}", "step", height=560)
     spec.update(hovermode="closest", dragmode="lasso",
                 xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"},
-                legend={"orientation": "v", "x": 1.02, "y": 1, "itemsizing": "constant"})
-    spec["margin"] = dict(l=10, r=10, t=50, b=10)
+                legend=LEGEND_BELOW | {"itemsizing": "constant"})
     if layout == "belief":  # each digit's corner, where the images it is sure of sit
         spec["annotations"] = [
             {"x": 1.12 * x, "y": 1.12 * y, "text": f"<b>{d}</b>", "showarrow": False,
@@ -127,6 +138,6 @@ def confusion_figure(matrix: np.ndarray, step: int) -> dict:
                        "type": "category", "ticktext": [f"{d} ({a:.1%})" for d, a in
                                                         zip(digits, acc)],
                        "tickvals": digits, "automargin": True}
-    layout["title"]["y"] = 0.99
-    layout["margin"] = dict(l=10, r=10, t=90, b=10)
+    layout["title"] = title_below_toolbar(layout["title"]["text"], 460)
+    layout["margin"] = dict(l=10, r=10, t=TOOLBAR_PX + 80, b=10)  # the title, then the axis
     return {"data": data, "layout": layout}

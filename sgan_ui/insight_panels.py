@@ -32,6 +32,7 @@ from .live_chart import live_chart
 from .words import mistakes_sentence, self_label_sentence
 
 GALLERY = 40      # misread digits shown at once
+GALLERY_PX = 64   # their width: a caption of up to 8 characters fits on one line
 MAP_PICKED = 48   # images of picked map points shown at once
 
 
@@ -134,9 +135,9 @@ def self_label_tab(run, summary, cfg, rows, snaps) -> None:
         live_chart(figure("self", key, (rows, snaps)), key="self_chart")
     with c2:
         live_chart(figure("bars", key, (last,)), key="self_bars")
-    st.caption("The teacher (the weight-averaged discriminator) labels an unlabeled image when "
-               "it is sure of it: above its bar for the digit it reads, a bar that starts low "
-               "and rises to "
+    st.caption("The teacher, a steadier copy of the discriminator (the average of its recent "
+               "versions), labels an unlabeled image when it is sure of it: above its bar for "
+               "the digit it reads, a bar that starts low and rises to "
                f"{cfg.pseudo_threshold:.0%} as it grows sure of every digit. Pick a digit in "
                "the legend to see how right its labels of that digit are.")
     st.download_button(
@@ -247,16 +248,19 @@ def mistakes_tab(run, latest) -> None:
                               help="Pairs by how often they happen: pick one, or click a "
                                    "cell of the matrix, to see those digits.")
         keep = np.ones(len(snap["mistake_index"]), bool)
+        pair = None
         if choice in options[1:]:
-            t, r, _ = pairs[options.index(choice) - 1]
-            keep = (snap["mistake_truth"] == t) & (snap["mistake_read"] == r)
+            pair = pairs[options.index(choice) - 1][:2]
+            keep = (snap["mistake_truth"] == pair[0]) & (snap["mistake_read"] == pair[1])
         idx = np.flatnonzero(keep)[:GALLERY]
         if len(idx):
-            st.image([snap["mistake_images"][i] for i in idx], width=56,
-                     caption=[f"read {snap['mistake_read'][i]}, "
-                              f"{snap['mistake_conf'][i]:.0%} sure" for i in idx])
-            st.caption(f"{len(idx)} of the {int(keep.sum())} kept, surest first (the snapshot "
-                       f"keeps the {len(snap['mistake_index'])} surest mistakes).")
+            st.image([snap["mistake_images"][i] for i in idx], width=GALLERY_PX,
+                     caption=[mistake_caption(snap, i, pair is None) for i in idx])
+            what = (f"each a {pair[0]} it read as a {pair[1]}, and under it how sure it was"
+                    if pair else "under each, the digit it is and what it was read as, and "
+                    "how sure")
+            st.caption(f"{len(idx)} of the {int(keep.sum())} kept, surest first: {what} (the "
+                       f"snapshot keeps the {len(snap['mistake_index'])} surest mistakes).")
         else:
             st.caption("None of the kept mistakes is of this pair.")
         if len(idx):  # encoded when clicked, not on every run of the page
@@ -277,6 +281,20 @@ def mistakes_tab(run, latest) -> None:
                   ((int(i), int(t), int(r), round(float(c), 4)) for i, t, r, c in zip(
                       snap["mistake_index"], snap["mistake_truth"], snap["mistake_read"],
                       snap["mistake_conf"]))))
+
+
+def _a(digit: int) -> str:
+    """'a 3', 'an 8'."""
+    return f"{'an' if digit == 8 else 'a'} {digit}"
+
+
+def mistake_caption(snap, i: int, with_digits: bool) -> str:
+    """Short enough for one line under a GALLERY_PX image: "99%", or "7→2 99%" when the
+    gallery mixes pairs."""
+    sure = f"{snap['mistake_conf'][i]:.0%}"
+    if not with_digits:
+        return sure
+    return f"{snap['mistake_truth'][i]}→{snap['mistake_read'][i]} {sure}"
 
 
 def _cell(picked: list[dict]) -> tuple[int, int] | None:
@@ -316,8 +334,9 @@ def generator_tab(run: RunDir, cfg) -> None:
                f"how it got there.{ended}")
     c1, c2 = st.columns([1, 1])
     with c1:
-        digit = st.segmented_control("Ask it for a", list(range(10)), default=4,
-                                     key="desk_digit") or 0
+        # pills, not a segmented control: they wrap onto a second row on a phone, where the
+        # control's 9 was cut off at the screen's edge
+        digit = st.pills("Ask it for a", list(range(10)), default=4, key="desk_digit") or 0
         if st.button("New batch", key="desk_new", icon=":material/casino:"):
             st.session_state["desk_seed"] = st.session_state.get("desk_seed", 0) + 1
         t0 = time.perf_counter()
@@ -348,9 +367,11 @@ def generator_tab(run: RunDir, cfg) -> None:
         row = png_bytes(tile_image(desk.morph(first, last, 1000 + seed, 1001 + seed), 10,
                                    gap=2))
         st.image(row, width=420)
-        st.caption("Ten steps on a straight line between two random inputs"
-                   + (f", the digit asked for blending from {first} to {last}."
-                      if desk.conditional else
+        st.caption((f"From {_a(first)} to {_a(last)}: " if desk.conditional else "")
+                   + "ten drawings on the way between two random inputs of the generator"
+                   + (f", and what it is told to draw blends from all {first} to all {last} "
+                      "on the way. The drawings are spaced so each changes about as much "
+                      "from the one before." if desk.conditional else
                       " (this generator takes no digit: the ends are whatever it draws)."))
         st.download_button("This morph (PNG)", row, key="png_morph",
                            file_name=f"{run.id}-morph.png", mime="image/png")

@@ -8,6 +8,7 @@ without app.py, and the sidebar listed the raw files ("app, Train, Compare, Draw
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import NamedTuple
 
 import streamlit as st
@@ -25,16 +26,19 @@ class PageEntry(NamedTuple):
     url_path: str  # "" for Home, the default page at the root URL
 
 
-# The dashboard's pages, in the sidebar's order; the tests read this list too. Emoji, not
-# ":material/...:" icons: Streamlit makes a page's material icon the tab's icon by fetching it
-# from fonts.gstatic.com, and the dashboard asks nothing of the internet.
+# The dashboard's pages, in the sidebar's order; the tests read this list too. Material icons:
+# the sidebar draws them with the Material Symbols font that ships inside Streamlit's front end
+# (emoji showed as empty boxes where no emoji font is installed). A page's icon would also
+# become the browser tab's icon, which Streamlit fetches from fonts.gstatic.com for a material
+# one: ICON, a file shipped here, is set as the tab's icon on every page instead.
 PAGES = (
-    PageEntry("pages/home.py", "Home", "🏠", ""),
-    PageEntry("pages/1_Train.py", "Train", "🏋️", "Train"),
-    PageEntry("pages/2_Compare.py", "Compare", "⚖️", "Compare"),
-    PageEntry("pages/3_Draw.py", "Draw", "✏️", "Draw"),
-    PageEntry("pages/4_Sweep.py", "Sweep", "📊", "Sweep"),
+    PageEntry("pages/home.py", "Home", ":material/home:", ""),
+    PageEntry("pages/1_Train.py", "Train", ":material/model_training:", "Train"),
+    PageEntry("pages/2_Compare.py", "Compare", ":material/compare_arrows:", "Compare"),
+    PageEntry("pages/3_Draw.py", "Draw", ":material/draw:", "Draw"),
+    PageEntry("pages/4_Sweep.py", "Sweep", ":material/ssid_chart:", "Sweep"),
 )
+ICON = str(Path(__file__).resolve().parent / "icon.png")
 
 
 def pages() -> list:
@@ -66,7 +70,7 @@ def _folder_mode() -> bool:
 def through_app() -> None:
     """Call first in every page: a page run by Streamlit's folder mode, not by app.py, is run
     again through app.py. (A page run on its own, as AppTest does, is left alone.)"""
-    st.set_page_config(layout="wide")
+    st.set_page_config(layout="wide", page_icon=ICON)
     access.guard_request()
     if not getattr(_inside, "active", False) and _folder_mode():
         st.navigation(pages())  # leaves folder mode for good, for every session

@@ -21,6 +21,23 @@ PRESET_HELP = {
 }
 
 
+# The discriminator variants in plain words for the New run form (sgan_core's own help names
+# the papers), and the papers, for its help icon.
+VARIANT_CAPTIONS = {
+    "stacked": "Scores each of the 10 digits; an image that scores high on any digit counts as "
+               "real.",
+    "multi": "Eleven classes: the 10 digits plus 'generated'.",
+}
+VARIANT_PAPERS = ("Where the variants come from: **Stacked** is Salimans et al. 2016 "
+                  "(*Improved Techniques for Training GANs*), **Multi** Odena 2016 "
+                  "(*Semi-Supervised Learning with Generative Adversarial Networks*); **Shared** "
+                  "puts both of their questions on one trunk with two heads.")
+
+
+def variant_caption(name: str, variant) -> str:
+    return VARIANT_CAPTIONS.get(name, variant.help)
+
+
 def errors_per_100(acc: float) -> str:
     """Test digits misread per 100, always with one decimal: "3.5", "27.0"."""
     return f"{100 * (1 - acc):.1f}"

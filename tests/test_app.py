@@ -154,7 +154,8 @@ def test_pages_with_finished_runs(page, finished_runs_dir, tmp_path, monkeypatch
         assert row["labels"] == 20
         for r in runs.values():
             assert row[r.variant].startswith(f"{100 * r.test_acc:.2f}%"), row
-        assert f"({best.id}) with {fmt_acc(best.test_acc)}" in page_text(at)
+        best_line = next(t for t in page_text(at).splitlines() if t.startswith("Best run"))
+        assert best_line.count(fmt_acc(best.test_acc)) == 1 and f"({best.id})" in best_line
     if page == "pages/3_Draw.py":  # the shipped model first, each run among the others
         model = widget(at, "selectbox", "Model")
         assert model.value == "shipped demo model"
@@ -273,7 +274,8 @@ def test_failed_run_shows_its_message(finished_runs_dir, tmp_path, monkeypatch):
     runs_dir = tmp_path / "runs"
     shutil.copytree(finished_runs_dir, runs_dir)
     run = RunDir(next(p for p in runs_dir.iterdir() if "stacked" in p.name))
-    run.write_status(state="failed", message="training diverged: loss_sup became NaN")
+    # as a run written before why-codes said it (the finished run's code goes)
+    run.write_status(state="failed", why=None, message="training diverged: loss_sup became NaN")
     at = app_test("pages/1_Train.py", runs_dir, monkeypatch, query={"run": run.id})
     assert not at.exception
     # the message is shown literally (Markdown-escaped: a file's text never renders as markup)

@@ -23,12 +23,13 @@ from tests.pages_harness import (
     ZERO,
     app_copy,
     clear_canvas,
+    draw,
     draw_and_read,
     open_page,
     start_streamlit,
 )
 
-from conftest import HEADINGS
+from conftest import HEADINGS, demo_of_finished_runs
 
 SCREENSHOT_DIR = os.environ.get("SGAN_SCREENSHOT_DIR")
 
@@ -357,18 +358,10 @@ def test_compare_shows_the_demo_and_keeps_phone_charts_readable(server, tmp_path
     """A finished demo (two 30-step runs on the same 20 labels): curves by step, each side's
     steps, the generated digits, and the verdict in a box whose colour follows the result. On
     a 390-px phone the toolbar once covered chart titles and legends ran off the chart."""
-    import shutil
-
     from playwright.sync_api import sync_playwright
 
-    from sgan_core.runs import demo
-    from sgan_core.runs.rundir import RunDir, atomic_write_json
     runs_dir = tmp_path / "runs"
-    shutil.copytree(finished_runs_dir, runs_dir)
-    ids = sorted(p.name for p in runs_dir.iterdir() if p.is_dir())
-    atomic_write_json(runs_dir / demo.STATE_FILE, {"runs": ids})
-    accs = {RunDir(runs_dir / i).read_config()["variant"]: RunDir(runs_dir / i).read_status()
-            ["test_acc"] for i in ids}
+    accs = demo_of_finished_runs(finished_runs_dir, runs_dir)
     url = server(runs_dir)
     with sync_playwright() as pw:
         browser, page = open_page(pw)
@@ -464,3 +457,193 @@ def test_train_page_shows_every_panel_of_how_it_learns(server, page, tmp_path,
         page.wait_for_function(plot_titled("what it believes"))
         page.get_by_text("How it learns").scroll_into_view_if_needed()
         page.screenshot(path=f"{SCREENSHOT_DIR}/insight_map.png")
+
+
+# Streamlit's front end, opened at a page's own address (/Train), first looks for its server
+# one folder down (/Train/_stcore/health, then /Train/_stcore/host-config), then at the root
+# (streamlit/streamlit#7074): two 404s per page opened by its address, asked by Streamlit's own
+# script before any of the app's code runs. Every other failed request or console error fails.
+STREAMLIT_PROBES = re.compile(r"^/[A-Za-z]+/_stcore/(health|host-config)$")
+
+# Elements whose box passes the window's right edge, outside anything that scrolls sideways on
+# its own (a table, a row of images): the page would be wider than the screen, or cut off.
+OVERFLOW = """() => {
+  const W = window.innerWidth, bad = [];
+  const PAGE = ['stApp', 'stAppViewContainer', 'stMain', 'stMainBlockContainer'];
+  const scrolls = el => !PAGE.includes(el.getAttribute('data-testid')) &&
+      ['auto', 'scroll'].includes(getComputedStyle(el).overflowX) &&
+      el.getBoundingClientRect().right <= W + 1;
+  for (const el of document.querySelectorAll('body *')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || r.right <= W + 1) continue;
+    const s = getComputedStyle(el);
+    if (s.visibility === 'hidden' || s.opacity === '0') continue;  // a slider's hidden input
+    if (el.closest('[data-testid=stSidebar]')) continue;  // slid away on a phone
+    let p = el.parentElement, inside = false;
+    while (p && p !== document.body && !inside) { inside = scrolls(p); p = p.parentElement; }
+    if (!inside) bad.push(`${el.tagName.toLowerCase()}[${el.getAttribute('data-testid') || ''}]`
+                          + ` ${Math.round(r.left)}-${Math.round(r.right)} px: `
+                          + (el.innerText || el.getAttribute('alt') || '').slice(0, 50));
+  }
+  const main = document.querySelector('[data-testid=stMain]');
+  return {wide: Math.max(document.scrollingElement.scrollWidth,
+                         main ? W + main.scrollWidth - main.clientWidth : 0), bad};
+}"""
+
+# a chart's title clear of its toolbar, its legend clear of the x axis's title and inside it
+CHART_OVERLAPS = """plot => {
+  const box = sel => { const el = plot.querySelector(sel);
+                       return el && el.getBoundingClientRect(); };
+  const apart = (a, b) => !a || !b || a.right <= b.left || b.right <= a.left ||
+                          a.bottom <= b.top || b.bottom <= a.top;
+  const title = box('.gtitle'), bar = box('.modebar'), legend = box('.legend'),
+        xtitle = box('.xtitle'), all = plot.getBoundingClientRect();
+  const inside = !legend || (legend.left >= all.left - 1 && legend.right <= all.right + 1 &&
+                             legend.bottom <= all.bottom + 1);
+  return {title: plot._fullLayout && plot._fullLayout.title.text, toolbar: apart(title, bar),
+          legend: apart(legend, xtitle), inside};
+}"""
+
+
+def assert_fits(page, view: str, shots: Path | None, width: int) -> None:
+    """Nothing wider than the screen, no chart's parts on top of each other; a screenshot of
+    the whole page into shots (if given)."""
+    page.wait_for_timeout(700)  # late layout: fonts, charts sizing to their column
+    found = page.evaluate(OVERFLOW)
+    assert found["wide"] <= width and not found["bad"], (view, width, found)
+    plots = page.locator(".js-plotly-plot")
+    for i in range(plots.count()):
+        if not plots.nth(i).is_visible():
+            continue
+        plots.nth(i).scroll_into_view_if_needed()
+        plots.nth(i).hover()  # the toolbar shows
+        parts = plots.nth(i).evaluate(CHART_OVERLAPS)
+        assert parts["toolbar"] and parts["legend"] and parts["inside"], (view, width, parts)
+    if shots:
+        whole_page_screenshot(page, shots / f"{view}_{width}.png")
+
+
+def whole_page_screenshot(page, path: Path) -> None:
+    """Streamlit scrolls inside its main element, not the document: a window as tall as the
+    page shows all of it."""
+    size = page.viewport_size
+    height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": min(height + 40, 12000)})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
+
+
+def watch_errors(page, requests: list) -> list:
+    """Console errors, script errors and failed requests of the page, as they come."""
+    from urllib.parse import urlparse as parse
+    errors = []
+
+    def failed(url: str) -> bool:
+        return not STREAMLIT_PROBES.match(parse(url).path)
+    page.on("console", lambda m: m.type == "error" and failed(m.location.get("url") or "")
+            and errors.append(f"console: {m.text} ({m.location.get('url')})"))
+    page.on("pageerror", lambda e: errors.append(f"script: {e}"))
+    page.on("response", lambda r: r.status >= 400 and failed(r.url)
+            and errors.append(f"HTTP {r.status}: {r.url}"))
+    page.on("request", lambda r: requests.append(r.url))
+    return errors
+
+
+def test_every_page_fits_a_phone_and_a_wide_screen(server, tmp_path, finished_runs_dir):
+    """Home, Train with a run and each tab of How it learns, Compare, Draw with a digit drawn,
+    and Sweep, at 390 px (a phone) and 1300 px: no page wider than the screen, no chart title
+    under its toolbar or legend on its axis title, no console error or failed request, nothing
+    fetched from another host. SGAN_SCREENSHOT_DIR=dir keeps a screenshot of each."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    from sgan_core.runs.rundir import list_run_dirs
+    runs_dir = tmp_path / "runs"
+    shutil.copytree(finished_runs_dir, runs_dir)
+    run = next(r for r in list_run_dirs(runs_dir) if r.read_config()["variant"] == "stacked")
+    url = server(runs_dir)
+    shots = Path(SCREENSHOT_DIR) if SCREENSHOT_DIR else None
+    if shots:
+        shots.mkdir(parents=True, exist_ok=True)
+
+    def shown(page, title: str) -> None:
+        page.wait_for_function(
+            "t => [...document.querySelectorAll('.js-plotly-plot')].some(p => p._fullLayout "
+            "&& p.offsetParent !== null && (p._fullLayout.title.text || '').includes(t))",
+            arg=title)
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            for width in (390, 1300):
+                phone = width < 600
+                context = browser.new_context(viewport={"width": width, "height": 844},
+                                              is_mobile=phone, has_touch=phone)
+                page = context.new_page()
+                page.set_default_timeout(SLOW_PAGE_MS)
+                requests = []
+                errors = watch_errors(page, requests)
+
+                page.goto(url)
+                page.get_by_role("heading", name="SGAN Lab").wait_for()
+                page.wait_for_function("[...document.querySelectorAll('[data-testid=stImage] "
+                                       "img')].some(i => i.complete && i.naturalWidth > 0)")
+                assert_fits(page, "home", shots, width)
+
+                page.goto(f"{url}/Train?run={run.id}")
+                page.get_by_text("How it learns").wait_for()
+                shown(page, "Labels it gives itself")
+                shown(page, "Accuracy")
+                page.get_by_text(re.compile(r"Generated digits at step \d+")).first.wait_for()
+                assert_fits(page, "train", shots, width)
+                for tab, ready in (("Map", "what it believes"),
+                                   ("Mistakes", "what it reads each test digit as"),
+                                   ("Generator", None)):
+                    page.get_by_role("tab", name=tab).click()
+                    if ready:
+                        shown(page, ready)
+                    else:
+                        page.get_by_text(re.compile(r"Answered in \d+ ms")).first.wait_for()
+                    if tab == "Mistakes":  # each misread digit's caption on one line
+                        page.get_by_text(re.compile("kept, surest first")).wait_for()
+                        heights = page.locator("[data-testid=stImageCaption]").evaluate_all(
+                            "cs => cs.filter(c => c.getBoundingClientRect().width < 100)"
+                            ".map(c => c.getBoundingClientRect().height / "
+                            "parseFloat(getComputedStyle(c).lineHeight))")
+                        assert heights and max(heights) < 1.5, heights
+                    assert_fits(page, f"train_{tab.lower()}", shots, width)
+
+                page.goto(f"{url}/Compare")
+                page.get_by_role("heading", name="Compare runs").wait_for()
+                shown(page, "Test accuracy")
+                assert_fits(page, "compare", shots, width)
+
+                page.goto(f"{url}/Draw")
+                page.get_by_text("Draw a digit on the canvas").wait_for()
+                (touch_stroke if phone else draw)(page, ONE)
+                page.get_by_text(re.compile(r"\d+% sure it is a \d")).wait_for()
+                assert page.get_by_text("real handwriting").count() == 0  # it meant nothing
+                shown(page, "Class probabilities")
+                # the canvas's toolbar, above its top edge, covers neither the reading shown
+                # above the canvas on a phone nor the controls
+                toolbar = page.locator(".dc-toolbar-card").first.bounding_box()
+                above = (page.locator(".st-key-phone_prediction") if phone else
+                         page.get_by_role("button", name="Clear")).bounding_box()
+                assert above["y"] + above["height"] <= toolbar["y"], (above, toolbar)
+                if phone:  # and no empty band between Clear and the reading
+                    clear = page.get_by_role("button", name="Clear").bounding_box()
+                    assert above["y"] - (clear["y"] + clear["height"]) < 40, (clear, above)
+                assert_fits(page, "draw", shots, width)
+
+                page.goto(f"{url}/Sweep")
+                page.get_by_role("heading", name="Label-efficiency sweep").wait_for()
+                assert_fits(page, "sweep", shots, width)
+
+                page.wait_for_timeout(1000)  # late requests count too
+                assert not errors, (width, errors)
+                assert requests and not local_only(requests, url), local_only(requests, url)
+                context.close()
+        finally:
+            browser.close()

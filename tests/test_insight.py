@@ -12,7 +12,7 @@ import pytest
 
 from sgan_core.config import make_config
 from sgan_core.reading import insight
-from sgan_core.reading.desk import Desk
+from sgan_core.reading.desk import Desk, even_frames, slerp
 from sgan_core.reading.predict import SHIPPED_MODEL_DIR, ModelLoadError
 from sgan_core.runs.rundir import RunDir, list_run_dirs
 
@@ -161,6 +161,51 @@ def _snapshot_arrays() -> dict:
                 map_fake_read=np.zeros(0, np.uint8), belief_fake=np.zeros((0, 2)))
 
 
+def test_the_self_label_chart_at_its_first_evaluation():
+    """One snapshot: the x axis spans 0 to twice its step, not a unit around it; the per-digit
+    curves are named by digit ("digit 0 right", not "0s right", which read as seconds)."""
+    from sgan_ui.charts import one_point_range
+    from sgan_ui.insight_charts import self_label_figure
+    snap = _snapshot_arrays()
+    rows = [{"step": 100, "self_labeled": 0.4, "self_label_acc": 0.9}]
+    fig = self_label_figure(rows, [(100, snap)])
+    assert fig["layout"]["xaxis"]["range"] == [0.0, 200.0]
+    names = [t["name"] for t in fig["data"]]
+    assert names[2:] == [f"digit {d} right" for d in range(10)]
+    later = self_label_figure(rows + [{"step": 200, "self_labeled": 0.5, "self_label_acc": 0.9}],
+                              [(100, snap), (200, snap)])
+    assert "range" not in later["layout"]["xaxis"]  # plotly's own, once the points spread
+    assert one_point_range([0, 0]) == [-1, 1] and one_point_range([]) is None
+
+
+def test_chart_titles_sit_under_the_toolbar_and_legends_at_the_bottom():
+    from sgan_ui import charts, insight_charts
+    snap = _snapshot_arrays()
+    figures = [charts.losses_figure([], 0, "step"), charts.accuracy_figure([], 0, "step"),
+               insight_charts.self_label_bars(snap),
+               insight_charts.confusion_figure(snap["confusion"], 10),
+               charts.probabilities_figure(np.full(10, 0.1)).to_plotly_json()]
+    for fig in figures:
+        layout = fig["layout"]
+        title = layout["title"]
+        top_px = (1 - title["y"]) * layout["height"]
+        assert title["yref"] == "container" and title["yanchor"] == "top"
+        assert charts.TOOLBAR_PX - 0.01 <= top_px < layout["margin"]["t"], layout["title"]
+        legend = layout.get("legend")
+        if legend:
+            assert (legend["yref"], legend["y"], legend["yanchor"]) == ("container", 0, "bottom")
+
+
+def test_mistake_captions_fit_one_line_under_their_image():
+    from sgan_ui.insight_panels import GALLERY_PX, mistake_caption
+    snap = _snapshot_arrays() | {"mistake_conf": np.array([1.0, 0.999, 0.5, 0.07, 0.0])}
+    for i in range(5):
+        for mixed in (False, True):
+            assert len(mistake_caption(snap, i, mixed)) <= GALLERY_PX // 8
+    assert mistake_caption(snap, 0, True) == "4→9 100%"
+    assert mistake_caption(snap, 2, False) == "50%"
+
+
 @pytest.mark.parametrize("damage,message", [
     (lambda a: a.pop("confusion"), "lacks confusion"),
     (lambda a: a.update(confusion=np.zeros((9, 10), np.int64)), "confusion has shape"),
@@ -205,8 +250,81 @@ def test_desk_draws_the_digit_asked_and_morphs(finished_runs_dir):
     assert (images == again).all() and (images != other).any()
     row = desk.morph(3, 8, 1, 2)
     assert row.shape == (10, 28, 28) and (row[0] != row[-1]).any()
+    _, told = desk.morph_inputs(3, 8, 1, 2)
+    assert_mixtures(told, 3, 8)
     read, conf = desk.read(images)
     assert read.shape == (20,) and ((conf > 0) & (conf <= 1)).all()
+
+
+def assert_mixtures(told: np.ndarray, a: int, b: int) -> None:
+    """A morph's digit inputs: all a, then blends of a and b (less a each frame), then all b."""
+    assert told.shape == (10, 10)
+    assert np.allclose(told.sum(axis=1), 1) and np.allclose(np.delete(told, [a, b], axis=1), 0)
+    assert told[0, a] == 1 and told[-1, b] == 1
+    middle = told[1:-1]
+    assert ((middle[:, a] > 0) & (middle[:, a] < 1)).all()
+    assert (np.diff(told[:, b]) > 0).all()
+
+
+def fake_desk(switch: float = 40.0) -> Desk:
+    """A Desk whose generator draws a 3-like template when told 3, an 8-like one when told 8,
+    and switches between them steeply (as trained generators do) as the blend passes half."""
+    from types import SimpleNamespace
+    ys, xs = np.mgrid[:28, :28]
+    three = np.where((xs > 14) & (abs(ys - 14) < 10), 1.0, -1.0)
+    eight = np.where((abs(xs - 14) < 6) & (abs(ys - 14) < 11), 1.0, -1.0)
+
+    def generate(x):
+        z, told = x[:, :4], x[:, 4:]
+        w = 1 / (1 + np.exp(-switch * (told[:, 8] - told[:, 3])))[:, None, None]
+        shade = 0.05 * np.tanh(z[:, :1])[:, :, None]
+        return ((1 - w) * three + w * eight + shade)[..., None].clip(-1, 1)
+
+    desk = Desk.__new__(Desk)
+    desk.cfg = SimpleNamespace(latent_dim=4, input_range=(-1.0, 1.0))
+    desk.conditional, desk._generate = True, generate
+    return desk
+
+
+def test_a_morph_blends_what_the_generator_is_told_and_changes_gradually():
+    desk = fake_desk()
+    z, told = desk.morph_inputs(3, 8, 1000, 1001)
+    assert_mixtures(told, 3, 8)
+    ends = desk._latent(1000, 1)[0], desk._latent(1001, 1)[0]
+    assert np.allclose(z[0], ends[0]) and np.allclose(z[-1], ends[1])
+    frames = desk.morph(3, 8, 1000, 1001).astype(np.float32)
+    changes = np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2))
+    # a steep generator on evenly spaced blends jumps in one step; these frames share the way
+    t = np.linspace(0, 1, 10, dtype=np.float32)[:, None]
+    eye = np.eye(10, dtype=np.float32)
+    even = desk._draw(np.repeat(z[:1], 10, axis=0), (1 - t) * eye[3] + t * eye[8])
+    even_changes = np.abs(np.diff(even.astype(np.float32), axis=0)).mean(axis=(1, 2))
+    assert even_changes.max() > 0.5 * even_changes.sum()
+    assert changes.max() < 2.5 * changes.mean(), changes
+    assert (changes > 0).all()
+
+
+def test_slerp_keeps_a_gaussian_vectors_length_and_ends_at_both():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(100), rng.standard_normal(100)
+    path = slerp(a, b, np.linspace(0, 1, 9)[:, None])
+    assert np.allclose(path[0], a, atol=1e-5) and np.allclose(path[-1], b, atol=1e-5)
+    norms = np.linalg.norm(path, axis=1)
+    assert norms.min() > 0.9 * min(np.linalg.norm(a), np.linalg.norm(b))
+    assert np.linalg.norm((a + b) / 2) < 0.8 * norms[4]  # the straight line's middle is short
+    same = slerp(a, a, np.linspace(0, 1, 3)[:, None])
+    assert np.allclose(same, a, atol=1e-5)
+
+
+def test_even_frames_spread_the_change_and_never_repeat():
+    t = np.linspace(0, 1, 33)
+    steep = 1 / (1 + np.exp(-60 * (t - 0.5)))
+    images = (255 * steep[:, None, None] * np.ones((1, 4, 4))).astype(np.uint8)
+    pick = even_frames(images, 10)
+    assert pick[0] == 0 and pick[-1] == 32 and (np.diff(pick) > 0).all()
+    assert 0.3 < t[pick[4]] < 0.7 and 0.3 < t[pick[5]] < 0.7  # frames crowd where it changes
+    flat = np.zeros((33, 4, 4), np.uint8)
+    assert list(even_frames(flat, 3)) == [0, 16, 32]
 
 
 def test_desk_refuses_runs_without_a_usable_generator(finished_runs_dir, tmp_path):
@@ -300,7 +418,7 @@ def test_train_page_shows_how_a_run_learns(finished_runs_dir, monkeypatch):
     assert {"This batch (PNG)", "This morph (PNG)"} <= labels["Generator"]
     assert "Misread digits (CSV)" not in labels["Generator"]
     # asking for another digit answers with that digit
-    at.segmented_control(key="desk_digit").set_value(7).run()
+    at.pills(key="desk_digit").set_value(7).run()
     assert "drawings of a 7" in page_text(at)
 
 
