@@ -228,3 +228,18 @@ def status_text(summary) -> str:
         except (KeyError, ValueError, TypeError):  # a damaged status.json: say what is known
             return code.replace("_", " ")
     return summary.message or (code or "").replace("_", " ")
+
+
+def labels_source(summary, parent_labels: int | None = None) -> str:
+    """Where a run's labeled images came from, in a few words: "random", "picked (typical)",
+    "drawn: my digits", "file: theirs", "from RUN + 10 asked"."""
+    pick, name = getattr(summary, "pick", None) or "random", getattr(summary, "labels_name", None)
+    if pick == "typical":
+        return "picked (typical)" + (f" + drawn: {name}" if name else "")
+    if pick in ("drawn", "file"):
+        return f"{pick}: {name}" if name else pick
+    if pick == "asked":
+        added = (f" + {summary.labels - parent_labels} asked"
+                 if parent_labels is not None and summary.labels else " + asked")
+        return f"from {summary.parent}{added}"
+    return pick

@@ -155,10 +155,10 @@ class RunDir:
             cfg = self.load_config()
             labels, variant, preset, seed = cfg.labels, cfg.variant, cfg.preset, cfg.seed
             steps, max_seconds, sweep, threads = cfg.steps, cfg.max_seconds, cfg.sweep, cfg.threads
-            dataset, pick = cfg.dataset, cfg.pick
+            dataset, pick, labels_name, parent = cfg.dataset, cfg.pick, cfg.labels_name, cfg.parent
         except UnreadableRun as e:
             labels = variant = preset = seed = steps = max_seconds = sweep = threads = None
-            dataset = pick = None
+            dataset = pick = labels_name = parent = None
             problem = e.reason
         test_acc = status.get("test_acc")
         if test_acc is not None and not _fraction(test_acc):
@@ -174,7 +174,8 @@ class RunDir:
             created=_seconds(status.get("created")),
             has_classifier=self.classifier_path.is_file(), problem=problem, sweep=sweep,
             threads=threads, host=_text(status.get("host")),
-            finished_at=_seconds(status.get("finished_at")), dataset=dataset, pick=pick)
+            finished_at=_seconds(status.get("finished_at")), dataset=dataset, pick=pick,
+            labels_name=labels_name, parent=parent)
 
 
 def _step_files(folder: Path, suffix: str) -> list[tuple[int, Path]]:
@@ -245,7 +246,9 @@ class RunSummary:
     host: str | None = None      # the machine it last trained on
     finished_at: float = 0.0     # when it last ended (0: never)
     dataset: str | None = "mnist"  # what it learned from (config.json's dataset)
-    pick: str | None = "random"    # how its labeled images were chosen
+    pick: str | None = "random"    # how its labeled images were chosen (or given)
+    labels_name: str | None = None  # the drawn set's or file's name
+    parent: str | None = None       # the run it was taught from
 
     @property
     def active(self) -> bool:
