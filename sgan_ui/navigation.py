@@ -37,6 +37,7 @@ PAGES = (
     PageEntry("pages/2_Compare.py", "Compare", ":material/compare_arrows:", "Compare"),
     PageEntry("pages/3_Draw.py", "Draw", ":material/draw:", "Draw"),
     PageEntry("pages/4_Sweep.py", "Sweep", ":material/ssid_chart:", "Sweep"),
+    PageEntry("pages/5_Teach.py", "Teach", ":material/school:", "Teach"),
 )
 ICON = str(Path(__file__).resolve().parent / "icon.png")
 
