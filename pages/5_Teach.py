@@ -11,7 +11,7 @@ from sgan_core.reading.predict import model_version
 from sgan_core.runs import launcher, teach
 from sgan_core.runs.rundir import RunDir
 from sgan_ui import access
-from sgan_ui.common import phone_layout, plain, run_label, runs, runs_dir
+from sgan_ui.common import phone_layout, plain, run_label, runs, runs_dir, unreadable_note
 from sgan_ui.fast_canvas import st_canvas
 from sgan_ui.labeling import (
     SKIP,
@@ -180,7 +180,9 @@ def pick_tab() -> None:
 
 
 def ask_tab() -> None:
-    ready = [r for r in runs() if r.usable and r.has_classifier]
+    listed = runs()
+    unreadable_note(listed)  # a damaged run is named, never the page's end
+    ready = [r for r in listed if r.usable and r.has_classifier]
     if not ready:
         st.info("Train a run first: a run that has saved its classifier can ask.")
         return
