@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sgan_core import PROJECT_ROOT
 from sgan_core.config import RunConfig
+from sgan_core.files import try_lock
 from sgan_core.runs.rundir import ACTIVE_STATES, RunDir, create_run, list_run_dirs
 from sgan_core.values import finite_or_none
 
@@ -126,20 +127,6 @@ def ensure_worker(runs_dir, ray_address: str | None = None) -> None:
                          + (["--ray-address", ray_address] if ray_address else []),
                          stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                          start_new_session=True, cwd=str(PROJECT_ROOT), env=quiet_env())
-
-
-def _try_lock(runs_dir, wait_s: float):
-    f = open(Path(runs_dir) / LOCK_NAME, "a")
-    deadline = time.time() + wait_s
-    while True:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return f
-        except BlockingIOError:
-            if time.time() >= deadline:
-                f.close()
-                return None
-            time.sleep(0.2)
 
 
 def trainer_command(run: RunDir, threads: int | None = None) -> list[str]:
@@ -246,7 +233,7 @@ def worker_loop(runs_dir, executor=None, idle_exit_s: float = 2.0) -> None:
     executor trains them: LocalExecutor (the default) here, or ray_runner.RayExecutor on a
     cluster, which places each run itself when a node has room."""
     executor = executor or LocalExecutor()
-    lock = _try_lock(runs_dir, wait_s=5.0)
+    lock = try_lock(Path(runs_dir) / LOCK_NAME, wait_s=5.0)
     if lock is None:
         return  # another worker owns the queue and will see our run
     children: dict[str, Child] = {}

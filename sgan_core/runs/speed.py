@@ -16,7 +16,6 @@ rate (trainer_slowdown). A run that trains corrects the estimate from its own re
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import platform
@@ -30,6 +29,7 @@ from pathlib import Path
 
 from sgan_core import PROJECT_ROOT
 from sgan_core.config import ConfigError, RunConfig, make_config
+from sgan_core.files import try_lock
 from sgan_core.runs.rundir import RunSummary, atomic_write_json, read_json
 
 STARTUP_S = 15.0  # from queueing a run to its first step (benchmarks/cluster.py measured 14.0 s)
@@ -331,17 +331,7 @@ def time_a_step(threads: int, seconds: float = PROBE_SECONDS) -> dict:
 def _lock(runs_dir, wait_s: float):
     """The probe lock of runs_dir (one probe at a time), or None if not had within wait_s."""
     Path(runs_dir).mkdir(parents=True, exist_ok=True)
-    f = open(Path(runs_dir) / _LOCK_FILE, "a")
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return f
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                f.close()
-                return None
-            time.sleep(0.2)
+    return try_lock(Path(runs_dir) / _LOCK_FILE, wait_s)
 
 
 def probe_main(runs_dir: str, threads: int) -> None:
