@@ -2,6 +2,7 @@
 
     config.py   RunConfig (the settings of a run, in groups) and the named presets
     values.py   numbers read from files that may be damaged
+    files.py    files written whole or not at all, and lock files
     data/       the dataset (MNIST), which images get labels, batches, augmentation, the canvas
     model/      discriminator variants, networks, losses, self-labels, the SGAN and its step
     training/   the training loop, its hooks, checkpoints, sample grids, TensorBoard events

@@ -53,7 +53,7 @@ def test_confusions_and_per_digit_accuracy():
 
 @pytest.mark.parametrize("align,adaptive", [(True, True), (False, True), (True, False)])
 def test_teacher_readings_match_the_training_steps_teacher(align, adaptive):
-    """The display's NumPy teacher decides as pseudo.py's TensorFlow one does."""
+    """The display's NumPy teacher decides as model/selflabels.py's TensorFlow one does."""
     from sgan_core.model.selflabels import PseudoLabeler
     cfg = make_config("fast", pseudo_align=align, pseudo_adaptive=adaptive)
     pseudo = PseudoLabeler(cfg)

@@ -30,6 +30,7 @@ from pathlib import Path
 from sgan_core import PROJECT_ROOT
 from sgan_core.config import ConfigError, RunConfig, make_config
 from sgan_core.files import try_lock
+from sgan_core.runs.launcher import TRAINER_NICE, quiet_env
 from sgan_core.runs.rundir import RunSummary, atomic_write_json, read_json
 
 STARTUP_S = 15.0  # from queueing a run to its first step (benchmarks/cluster.py measured 14.0 s)
@@ -182,15 +183,6 @@ def slowdown(processes: int, seconds: float = 0.5, nice: int = 10) -> float:
     return max(1.0, 1.0 / max(share, 0.02))
 
 
-def recent_rate(rows) -> float | None:
-    """Steps a second over the last ten metrics rows of a training run (None before two)."""
-    recent = [r for r in rows[-10:] if "elapsed_s" in r and "step" in r]
-    if len(recent) < 2 or recent[-1]["elapsed_s"] <= recent[0]["elapsed_s"]:
-        return None
-    return ((recent[-1]["step"] - recent[0]["step"]) /
-            (recent[-1]["elapsed_s"] - recent[0]["elapsed_s"]))
-
-
 def run_rate(rows, window_s: float = 30.0) -> float | None:
     """Steps a second of a training run over its last window_s seconds of metrics rows (its
     evaluations included, as they fall), or since its first row if it is younger; None
@@ -337,7 +329,6 @@ def _lock(runs_dir, wait_s: float):
 def probe_main(runs_dir: str, threads: int) -> None:
     """The probe's child process: time a step and cache it, at the trainers' nice level;
     nothing if another probe of runs_dir is timing (it would only time the two of them)."""
-    from sgan_core.runs.launcher import TRAINER_NICE
     os.nice(TRAINER_NICE)
     lock = _lock(runs_dir, 0.0)
     if lock is None:
@@ -365,10 +356,8 @@ def start_probe(runs_dir, threads: int) -> subprocess.Popen:
         if child is None or child.poll() is not None:
             code = (f"from sgan_core.runs.speed import probe_main; "
                     f"probe_main({key[0]!r}, {key[1]})")
-            env = dict(os.environ)
-            env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
             child = _children[key] = subprocess.Popen(
-                [sys.executable, "-c", code], cwd=str(PROJECT_ROOT), env=env,
+                [sys.executable, "-c", code], cwd=str(PROJECT_ROOT), env=quiet_env(),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, start_new_session=True)
         return child
