@@ -3,7 +3,7 @@ directory) and read back, as untrusted files, by the pages and the CLI. Nothing 
 
 - The labels it gives itself: on a fixed sample of unlabeled training images, the share the
   teacher (the weight-averaged discriminator) is sure enough of to label, by the run's own
-  per-digit bars (model/selflabels.py), and the share of those labels that are right. MNIST's labels of
+  per-digit bars (model/bars.py), and the share of those labels that are right. MNIST's labels of
   these images are read here for this display only; they never reach the training step. A run
   that does not self-train is measured at the flat bar (pseudo_threshold), as a yardstick.
 - The map of fixed test images, the labeled images and the sample grid's generated images, in
