@@ -61,10 +61,10 @@ def test_slowdown_measures_what_else_is_running():
     assert alone >= 1.0 and busy > 1.5, (alone, busy)
 
 
-def test_run_rate_reads_the_last_rows():
+def test_recent_rate_reads_the_last_rows():
     rows = [{"step": 5 * i, "elapsed_s": 0.5 * i} for i in range(30)]
-    assert speed.run_rate(rows) == pytest.approx(10.0)
-    assert speed.run_rate(rows[:1]) is None
+    assert speed.recent_rate(rows) == pytest.approx(10.0)
+    assert speed.recent_rate(rows[:1]) is None
 
 
 def test_the_demo_gives_every_side_the_same_steps_and_says_how_long_here(monkeypatch):

@@ -183,6 +183,15 @@ def slowdown(processes: int, seconds: float = 0.5, nice: int = 10) -> float:
     return max(1.0, 1.0 / max(share, 0.02))
 
 
+def recent_rate(rows) -> float | None:
+    """Steps a second over the last ten metrics rows of a training run (None before two)."""
+    recent = [r for r in rows[-10:] if "elapsed_s" in r and "step" in r]
+    if len(recent) < 2 or recent[-1]["elapsed_s"] <= recent[0]["elapsed_s"]:
+        return None
+    return ((recent[-1]["step"] - recent[0]["step"]) /
+            (recent[-1]["elapsed_s"] - recent[0]["elapsed_s"]))
+
+
 def run_rate(rows, window_s: float = 30.0) -> float | None:
     """Steps a second of a training run over its last window_s seconds of metrics rows (its
     evaluations included, as they fall), or since its first row if it is younger; None
