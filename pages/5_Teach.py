@@ -28,6 +28,9 @@ from sgan_ui.navigation import through_app
 
 through_app()
 phone_layout()
+# a row of digits wraps onto a second line on a narrow screen instead of hiding 9 and skip
+st.html("<style>[data-testid='stButtonGroup'] > div { flex-wrap: wrap; overflow-x: visible; }"
+        "</style>")
 st.title("Teach it yourself")
 st.caption("Which images carry labels matters as much as how many. Give the model its labels "
            "yourself: draw them, label the images it picks, or answer what a trained run asks "
@@ -68,12 +71,11 @@ def label_grid(indices: list[int], key: str) -> dict:
         answers[i] = SKIP if value == SKIP else (int(value) if value is not None else None)
         save_answers(runs_dir(), key, {k: v for k, v in answers.items() if v is not None})
 
-    cols = st.columns(5)
-    for n, i in enumerate(indices):
-        with cols[n % 5]:
-            st.image(x[i], width=56, caption=f"#{i}")
-            current = answers.get(i)
-            st.pills("digit", DIGITS + [SKIP], key=f"{key}-{i}", label_visibility="collapsed",
+    for i in indices:  # a row each: the pills wrap on a phone instead of scrolling
+        image, choice = st.columns([1, 7], vertical_alignment="center")
+        image.image(x[i], width=56, caption=f"#{i}")
+        current = answers.get(i)
+        choice.pills("digit", DIGITS + [SKIP], key=f"{key}-{i}", label_visibility="collapsed",
                      default=None if current is None else str(current), on_change=keep,
                      args=(i,))
     done = given(answers)

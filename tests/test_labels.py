@@ -146,3 +146,15 @@ def test_every_source_of_labels_leaves_its_labeled_npz_and_lineage(ten, tmp_path
     assert json.loads(child.config_path.read_text())["parent"] == "typical"
     assert child.init_path.is_file()
     assert set(idx) <= set(lab.read(child.labeled_path, False, 3000).index.tolist())
+
+
+def test_the_teach_page_names_a_bad_set_name_and_lists_a_saved_set(ten, runs_dir, monkeypatch):
+    from conftest import page_text, run_page
+    at = run_page("pages/5_Teach.py", runs_dir, monkeypatch)
+    at.text_input[0].set_value("../escape").run()
+    assert not at.exception
+    assert "a set's name is 1-60 letters" in page_text(at)
+    lab.save_set(runs_dir, "theirs", lab.check(*ten))
+    at = run_page("pages/5_Teach.py", runs_dir, monkeypatch)
+    assert at.selectbox[0].value == "theirs"
+    assert "**theirs**: 10 images" in page_text(at)
