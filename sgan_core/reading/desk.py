@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sgan_core.data.mnist import to_uint8
+from sgan_core.data.mnist import scale_images, to_uint8
 from sgan_core.model.variants import N_CLASSES
 from sgan_core.reading.predict import (
     ModelLoadError,
@@ -50,9 +50,7 @@ class Desk:
 
     def read(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The run's classifier on uint8 images: (digit read, probability of it)."""
-        lo, hi = self.cfg.input_range
-        x = images.astype(np.float32)[..., None] / 255.0 * (hi - lo) + lo
-        probs = self._classify(x)
+        probs = self._classify(scale_images(images, self.cfg.input_range))
         return probs.argmax(-1), probs.max(-1)
 
     def batch(self, digit: int, seed: int, n: int = 20) -> tuple[np.ndarray, int]:
