@@ -126,7 +126,9 @@ def test_train_page_live_run_survives_reload(server, page, tmp_path):
     url = server(runs_dir)
     page.goto(f"{url}/Train")
     page.get_by_text("No runs yet").wait_for()
-    start_from_form(page, 1500)
+    # far more steps than the test lasts, so the run is still training when it is stopped (a
+    # 1,500-step run once finished first on a fast idle machine and never read "stopped")
+    start_from_form(page, 20000)
 
     page.get_by_text(re.compile(r"running · step \d+")).first.wait_for(timeout=120000)
     first = progress_step(page)
@@ -153,7 +155,7 @@ def test_train_page_live_run_survives_reload(server, page, tmp_path):
     assert progress_step(page) >= before_reload
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 2")
     page.get_by_role("button", name="Stop").click()
-    deadline = time.time() + 30
+    deadline = time.time() + 60
     while time.time() < deadline and "stopped" not in page.content():
         time.sleep(0.5)
     assert "stopped" in page.content()
