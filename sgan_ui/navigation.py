@@ -38,6 +38,7 @@ PAGES = (
     PageEntry("pages/3_Draw.py", "Draw", ":material/draw:", "Draw"),
     PageEntry("pages/4_Sweep.py", "Sweep", ":material/ssid_chart:", "Sweep"),
     PageEntry("pages/5_Teach.py", "Teach", ":material/school:", "Teach"),
+    PageEntry("pages/6_Room.py", "Room", ":material/groups:", "Room"),
 )
 ICON = str(Path(__file__).resolve().parent / "icon.png")
 

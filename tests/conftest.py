@@ -21,7 +21,8 @@ ENTRY_AND_PAGES = ["app.py"] + [p.path for p in PAGES if p.url_path]
 # Each page's heading: a page missing here fails the navigation tests.
 HEADINGS = {"pages/home.py": "SGAN Lab", "pages/1_Train.py": "Train a semi-supervised GAN",
             "pages/2_Compare.py": "Compare runs", "pages/3_Draw.py": "Draw a digit",
-            "pages/4_Sweep.py": "Label-efficiency sweep", "pages/5_Teach.py": "Teach it yourself"}
+            "pages/4_Sweep.py": "Label-efficiency sweep", "pages/5_Teach.py": "Teach it yourself",
+            "pages/6_Room.py": "Label with the room"}
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Each test's fresh runs directory would time this machine again (speed.py's probe: seconds
