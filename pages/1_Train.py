@@ -40,6 +40,7 @@ from sgan_ui.live_feed import feed, progress_parts, room_interval
 from sgan_ui.navigation import through_app
 from sgan_ui.words import (
     PRESET_HELP,
+    PRESET_TERMS,
     RATE_SOURCES,
     VARIANT_PAPERS,
     errors_per_100,
@@ -122,7 +123,8 @@ def new_run_form(expanded: bool, summaries):
                 labels_text = st.text_input("Custom label budget", "200",
                                             help="A whole number from 10 to 60000.")
             preset = st.selectbox("Preset", list(PRESETS), index=list(PRESETS).index("fast"),
-                                  help="\n".join(f"- **{p}**: {h}" for p, h in PRESET_HELP.items()))
+                                  help="\n".join([f"- **{p}**: {h}" for p, h in PRESET_HELP.items()]
+                                                   + ["", PRESET_TERMS]))
             st.caption(PRESET_HELP[preset])
             defaults = make_config(preset)
         with c2:

@@ -8,17 +8,25 @@ from collections import Counter
 TRAINING_IMAGES = 60000
 
 PRESET_HELP = {
-    "fast": "Small CNN discriminator, feature matching, confident self-made labels (balanced "
-            "over the digits) learned on rotated, scaled and shifted copies. Two minutes by the "
-            "clock: as many steps as this machine trains in that time, which the form estimates "
-            "under Length from a training step timed here.",
+    "fast": "A small convolutional reader that names each unlabeled image it is already sure "
+            "of and learns from those names too (as many of each digit, shown rotated, scaled "
+            "and shifted), while the artist learns to draw. Two minutes by the clock: as many "
+            "steps as this machine trains in that time, which the form estimates under Length "
+            "from a training step timed here.",
     "best": "The fast recipe trained for an hour by the clock instead of two minutes, at a "
             "constant, halved learning rate, for the highest accuracy: 99.0% from 100 labels "
-            "with the Stacked discriminator on a 2-core machine (measured before its self-made "
+            "with the Stacked reader on a 2-core machine (measured before its self-made "
             "labels were balanced over the digits).",
-    "salimans": "Salimans et al.'s MLP discriminator with weight norm and Gaussian noise.",
+    "salimans": "A reader of fully connected layers with noise added to each, as in the 2016 "
+                "paper this kind of GAN comes from.",
     "tutorial": "The Keras tutorials' convolutional networks (slow on a CPU; for comparison).",
 }
+# The same presets in the papers' terms, for the help icon only.
+PRESET_TERMS = ("In the papers' terms: **fast** and **best** train the generator by feature "
+                "matching (Salimans et al. 2016), self-train on confident pseudo-labels with "
+                "per-class thresholds, and evaluate a weight-averaged (EMA) discriminator; "
+                "**salimans** is that paper's MLP discriminator with weight normalisation and "
+                "Gaussian noise.")
 
 
 # The discriminator variants in plain words for the New run form (sgan_core's own help names

@@ -30,7 +30,7 @@ def free_port() -> int:
 
 
 # what `streamlit run app.py` needs besides data/ (its files are linked, not copied)
-APP_PARTS = ("app.py", "pages", "sgan_ui", "sgan_core", ".streamlit")
+APP_PARTS = ("app.py", "pages", "sgan_ui", "sgan_core", ".streamlit", "static")
 
 
 def app_copy(dest) -> Path:
@@ -42,7 +42,7 @@ def app_copy(dest) -> Path:
     for name in APP_PARTS:
         if (ROOT / name).is_dir():
             shutil.copytree(ROOT / name, dest / name,
-                            ignore=shutil.ignore_patterns("__pycache__"))
+                            ignore=shutil.ignore_patterns("__pycache__", "live"))
         else:
             shutil.copy2(ROOT / name, dest / name)
     (dest / "data").mkdir()
@@ -51,19 +51,24 @@ def app_copy(dest) -> Path:
     return dest
 
 
-def start_streamlit(runs_dir, app_dir=ROOT, **env) -> tuple[subprocess.Popen, str]:
+def start_streamlit(runs_dir, app_dir=ROOT, log=None, **env) -> tuple[subprocess.Popen, str]:
     """`streamlit run app.py` in app_dir (the project, or an app_copy) on a free port with its
-    own runs directory: (process, URL)."""
+    own runs directory: (process, URL). log: a file path for the server's output."""
     port = free_port()
     # the live feeds go where this server serves them from (app_dir/static/live)
     full_env = dict(os.environ, SGAN_RUNS_DIR=str(runs_dir), TF_CPP_MIN_LOG_LEVEL="2",
                     SGAN_FEED_DIR=str(Path(app_dir) / "static" / "live"))
-    full_env.update(env)
+    for name, value in env.items():  # None: not set at all, as on a user's machine
+        if value is None:
+            full_env.pop(name, None)
+        else:
+            full_env[name] = value
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py",
                              "--server.port", str(port), "--server.headless", "true",
                              "--server.address", "127.0.0.1"],
-                            cwd=app_dir, env=full_env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            cwd=app_dir, env=full_env,
+                            stdout=open(log, "ab") if log else subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:

@@ -481,6 +481,11 @@ OVERFLOW = """() => {
     const s = getComputedStyle(el);
     if (s.visibility === 'hidden' || s.opacity === '0') continue;  // a slider's hidden input
     if (el.closest('[data-testid=stSidebar]')) continue;  // slid away on a phone
+    // a screen reader's copy, inside a 1 px box that clips it (a slider's range input)
+    let q = el.parentElement, hidden = false;
+    while (q && !hidden) { hidden = getComputedStyle(q).overflow === 'hidden' &&
+                                    q.getBoundingClientRect().width <= 1; q = q.parentElement; }
+    if (hidden) continue;
     let p = el.parentElement, inside = false;
     while (p && p !== document.body && !inside) { inside = scrolls(p); p = p.parentElement; }
     if (!inside) bad.push(`${el.tagName.toLowerCase()}[${el.getAttribute('data-testid') || ''}]`
@@ -512,6 +517,8 @@ def assert_fits(page, view: str, shots: Path | None, width: int) -> None:
     the whole page into shots (if given)."""
     page.wait_for_timeout(700)  # late layout: fonts, charts sizing to their column
     found = page.evaluate(OVERFLOW)
+    if shots and found["bad"]:  # what overflowed, to look at
+        whole_page_screenshot(page, shots / f"{view}_{width}_overflow.png")
     assert found["wide"] <= width and not found["bad"], (view, width, found)
     plots = page.locator(".js-plotly-plot")
     for i in range(plots.count()):
@@ -649,3 +656,106 @@ def test_every_page_fits_a_phone_and_a_wide_screen(server, tmp_path, finished_ru
                 context.close()
         finally:
             browser.close()
+
+
+# Server and trainer log lines a user should never have to read: CPU-only TensorFlow noise,
+# Streamlit's warning about a missing static folder, and any Python traceback.
+ALARMING = re.compile(r"cuInit|CUDA error|remapper failed|Static file serving is enabled|"
+                      r"Traceback \(most recent call last\)|^\w*(Error|Exception): |\bERROR\b")
+
+
+def test_a_newcomer_walks_every_page_from_an_empty_runs_dir(tmp_path, small_mnist, app_dir):
+    """A first visit with nothing trained yet: the New run form's estimate (the machine timed
+    once, as on a fresh install), a `fast` run started from the form (half a minute), the four
+    tabs of How it learns, a digit drawn, Compare and Sweep, at 1300 px and at 390 px: no page
+    wider than the screen, no console error or failed request, nothing fetched from another
+    host, no alarming line in the server's or the trainer's log. Prints the estimated steps
+    beside the steps trained (benchmarks/promise.py judges that promise)."""
+    from playwright.sync_api import sync_playwright
+
+    from sgan_core.runs.rundir import list_run_dirs
+    runs_dir, log = tmp_path / "runs", tmp_path / "server.log"
+    runs_dir.mkdir()
+    proc, url = start_streamlit(runs_dir, app_dir, log=log, SGAN_MNIST=small_mnist,
+                                SGAN_SLOTS="1", SGAN_SPEED_PROBE="1",
+                                TF_CPP_MIN_LOG_LEVEL=None)  # the app's own log levels
+    shots = Path(SCREENSHOT_DIR) if SCREENSHOT_DIR else None
+
+    def shown(page, title: str) -> None:
+        page.wait_for_function(
+            "t => [...document.querySelectorAll('.js-plotly-plot')].some(p => p._fullLayout "
+            "&& p.offsetParent !== null && (p._fullLayout.title.text || '').includes(t))",
+            arg=title)
+
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            for width in (1300, 390):
+                phone = width < 600
+                context = browser.new_context(viewport={"width": width, "height": 844},
+                                              is_mobile=phone, has_touch=phone)
+                page = context.new_page()
+                page.set_default_timeout(SLOW_PAGE_MS)
+                requests = []
+                errors = watch_errors(page, requests)
+                page.goto(url)
+                page.get_by_role("heading", name="SGAN Lab").wait_for()
+                assert_fits(page, "newcomer_home", shots, width)
+
+                page.goto(f"{url}/Train")
+                page.get_by_role("heading", name="Train a semi-supervised GAN").wait_for()
+                if not phone:  # the first run, from the form (the phone visits it after)
+                    page.get_by_role("spinbutton", name="Minutes").fill("0.5")
+                    page.get_by_role("spinbutton", name="Minutes").press("Enter")
+                    note = page.get_by_text(re.compile(r"Trains .+ by the clock.*about "
+                                                       r"[\d,]+ steps")).first
+                    note.wait_for()
+                    estimate = int(re.search(r"about ([\d,]+) steps",
+                                             note.inner_text()).group(1).replace(",", ""))
+                    assert_fits(page, "newcomer_form", shots, width)
+                    page.get_by_role("button", name="Start training").click()
+                    page.get_by_text(re.compile(r"finished · step \d+")).first.wait_for(
+                        timeout=SLOW_PAGE_MS * 2)
+                    trained = progress_step(page)
+                    print(f"estimated {estimate} steps, trained {trained} "
+                          f"({trained / estimate:.2f}x)")
+                    assert estimate > 0 and trained > 0
+                else:
+                    run = list_run_dirs(runs_dir)[0]
+                    page.goto(f"{url}/Train?run={run.id}")
+                page.get_by_text("How it learns").wait_for()
+                shown(page, "Labels it gives itself")
+                assert_fits(page, "newcomer_train", shots, width)
+                for tab, ready in (("Map", "what it believes"),
+                                   ("Mistakes", "what it reads each test digit as"),
+                                   ("Generator", None)):
+                    page.get_by_role("tab", name=tab).click()
+                    if ready:
+                        shown(page, ready)
+                    else:
+                        page.get_by_text(re.compile(r"Answered in \d+ ms")).first.wait_for()
+                    assert_fits(page, f"newcomer_{tab.lower()}", shots, width)
+
+                page.goto(f"{url}/Draw")
+                page.get_by_text("Draw a digit on the canvas").wait_for()
+                (touch_stroke if phone else draw)(page, ONE)
+                page.get_by_text(re.compile(r"\d+% sure it is a \d")).wait_for()
+                assert_fits(page, "newcomer_draw", shots, width)
+                for path, heading in (("Compare", "Compare runs"),
+                                      ("Sweep", "Label-efficiency sweep")):
+                    page.goto(f"{url}/{path}")
+                    page.get_by_role("heading", name=heading).wait_for()
+                    assert_fits(page, f"newcomer_{path.lower()}", shots, width)
+                page.wait_for_timeout(1000)  # late requests count too
+                assert not errors, (width, errors)
+                assert requests and not local_only(requests, url), local_only(requests, url)
+                context.close()
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        stop_every_run(tmp_path)
+    logs = [log] + [p for p in runs_dir.rglob("*.log")]
+    alarming = [f"{p.name}: {line}" for p in logs
+                for line in p.read_text(errors="replace").splitlines() if ALARMING.search(line)]
+    assert not alarming, "\n".join(alarming)
