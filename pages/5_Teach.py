@@ -13,10 +13,14 @@ from sgan_core.runs.rundir import RunDir
 from sgan_ui import access
 from sgan_ui.common import phone_layout, plain, run_label, runs, runs_dir, unreadable_note
 from sgan_ui.fast_canvas import st_canvas
+from sgan_ui.label_keys import HELP as KEYS_HELP
+from sgan_ui.label_keys import key_class, label_keys
 from sgan_ui.labeling import (
     SKIP,
+    answered,
     answers_path,
     asked,
+    first_open,
     given,
     load_answers,
     save_answers,
@@ -60,24 +64,50 @@ def fast_config(labels: int, **settings):
                        **settings)
 
 
+def as_answer(value):
+    """A pill's value as an answer: a digit, SKIP, or None (no answer)."""
+    return SKIP if value == SKIP else (int(value) if value is not None else None)
+
+
 def label_grid(indices: list[int], key: str) -> dict:
-    """The images at these training-set indices, each with 0-9 (or skip) to tap; every answer
-    is saved at once. The answers so far."""
-    answers = load_answers(runs_dir(), key)
+    """The images at these training-set indices, each with 0-9 (or skip) to tap or type; the
+    first without an answer is highlighted. Every answer is saved at once. The
+    answers so far."""
     x = training_images()
 
     def keep(i):
-        value = st.session_state.get(f"{key}-{i}")
-        answers[i] = SKIP if value == SKIP else (int(value) if value is not None else None)
-        save_answers(runs_dir(), key, {k: v for k, v in answers.items() if v is not None})
+        # to_dict(), not st.session_state[...]: reading an item lets a rerun already waiting
+        # (another answer given meanwhile) stop this callback before it saves
+        value = as_answer(st.session_state.to_dict().get(f"{key}-{i}"))
+        # from the file, not this run's copy: two answers may land before the next rerun
+        save_answers(runs_dir(), key, answered(load_answers(runs_dir(), key), i, value))
 
+    # A pill shown selected whose answer is not saved: its callback was dropped (answers given
+    # faster than reruns can lose one). Saved now, so what is shown is what is kept.
+    saved = load_answers(runs_dir(), key)
+    shown = st.session_state.to_dict()
+    for i in indices:
+        value = as_answer(shown.get(f"{key}-{i}"))
+        if value is not None and value != saved.get(i):
+            saved = answered(saved, i, value)
+            save_answers(runs_dir(), key, saved)
+    answers = {i: v for i, v in saved.items() if i in set(indices)}
+
+    st.caption(KEYS_HELP)
+    label_keys({i: f"{key}-{i}" for i in indices}, list(answers), key)
+    now = first_open(indices, answers)
+    if now is not None:  # outlined, not enlarged: no row moves under a finger as answers land
+        st.html(f"<style>.{key_class(f'{key}-row-{now}')} {{ outline: 3px solid #e4572e; "
+                "outline-offset: 4px; border-radius: 6px; background: #fdeee9; }</style>")
     for i in indices:  # a row each: the pills wrap on a phone instead of scrolling
-        image, choice = st.columns([1, 7], vertical_alignment="center")
-        image.image(x[i], width=56, caption=f"#{i}")
-        current = answers.get(i)
-        choice.pills("digit", DIGITS + [SKIP], key=f"{key}-{i}", label_visibility="collapsed",
-                     default=None if current is None else str(current), on_change=keep,
-                     args=(i,))
+        with st.container(key=f"{key}-row-{i}"):
+            image, choice = st.columns([1, 7], vertical_alignment="center")
+            image.image(x[i], width=56, caption=f"#{i}")
+            current = answers.get(i)
+            choice.pills("digit", DIGITS + [SKIP], key=f"{key}-{i}",
+                         label_visibility="collapsed",
+                         default=None if current is None else str(current), on_change=keep,
+                         args=(i,))
     done = given(answers)
     st.caption(f"{len(done)} of {len(indices)} labeled"
                + (f", {sum(v == SKIP for v in answers.values())} skipped" if answers else "")

@@ -45,25 +45,66 @@ def asked(run_path: str, version: float, count: int, labeled: tuple) -> list[int
 
 
 # ---------- answers: {training-set index: digit or SKIP}, one file per question ----------
+# A dict in the order the answers were given (the last one is what undo takes back), saved as
+# {"answers": {index: answer}, "order": [index, ...]}; files of the older flat form still load.
 def answers_path(runs_dir, key: str) -> Path:
     if not KEY_RE.fullmatch(key):
         raise ValueError(f"bad answers key {key!r}")
     return sets_dir(runs_dir) / "answers" / f"{key}.json"
 
 
-def load_answers(runs_dir, key: str) -> dict[int, object]:
-    raw = read_json(answers_path(runs_dir, key), {})
+def _index(k) -> int | None:
+    if isinstance(k, str) and k.isascii() and k.isdigit() and len(k) < 10:
+        return int(k)
+    if isinstance(k, int) and not isinstance(k, bool) and 0 <= k < 10**9:
+        return k
+    return None
+
+
+def _answer(v) -> bool:
+    return v == SKIP or (isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 9)
+
+
+def parse_answers(raw) -> dict[int, object]:
+    """The answers in a loaded file, in the order given; whatever is damaged is left out."""
     if not isinstance(raw, dict):
         return {}
+    flat = raw.get("answers") if "answers" in raw else raw
+    if not isinstance(flat, dict):
+        return {}
+    valid = {i: v for k, v in flat.items() if (i := _index(k)) is not None and _answer(v)}
+    order = raw.get("order") if isinstance(raw.get("order"), list) else []
     out = {}
-    for k, v in raw.items():
-        if str(k).isdigit() and (v == SKIP or (isinstance(v, int) and 0 <= v <= 9)):
-            out[int(k)] = v
+    for k in order:
+        i = _index(k)
+        if i in valid and i not in out:
+            out[i] = valid[i]
+    out.update({i: valid[i] for i in sorted(valid) if i not in out})
     return out
 
 
+def load_answers(runs_dir, key: str) -> dict[int, object]:
+    """The answers saved under key, oldest first; none from a missing or damaged file."""
+    return parse_answers(read_json(answers_path(runs_dir, key), {}))
+
+
 def save_answers(runs_dir, key: str, answers: dict) -> None:
-    atomic_write_json(answers_path(runs_dir, key), {str(k): v for k, v in answers.items()})
+    atomic_write_json(answers_path(runs_dir, key),
+                      {"answers": {str(k): v for k, v in answers.items()},
+                       "order": list(answers)})
+
+
+def answered(answers: dict, i: int, value) -> dict:
+    """answers with i's answer given last (value None: i's answer taken back)."""
+    out = {k: v for k, v in answers.items() if k != i}
+    if value is not None:
+        out[i] = value
+    return out
+
+
+def first_open(indices: list[int], answers: dict) -> int | None:
+    """The image to label next: the first one without an answer."""
+    return next((i for i in indices if i not in answers), None)
 
 
 def given(answers: dict) -> dict[int, int]:
