@@ -8,6 +8,7 @@ import io
 import streamlit as st
 
 from sgan_core.config import ConfigError
+from sgan_core.data import labeled as lab
 from sgan_core.model.variants import is_gan_variant
 from sgan_core.reading import committee
 from sgan_core.reading.predict import ModelLoadError, model_version
@@ -32,6 +33,7 @@ from sgan_ui.common import (
     slowdown_now,
     unreadable_note,
 )
+from sgan_ui.labeling import show_by_digit
 from sgan_ui.live_chart import live_chart
 from sgan_ui.navigation import through_app
 from sgan_ui.words import (
@@ -41,6 +43,7 @@ from sgan_ui.words import (
     length_text,
     mean_cell,
     status_text,
+    taught_sentence,
 )
 
 through_app()
@@ -48,8 +51,8 @@ phone_layout()
 st.title("Compare runs")
 
 
-def demo_view():
-    state = demo.read(runs_dir())
+def demo_view(state_file: str = demo.STATE_FILE):
+    state = demo.read(runs_dir(), state_file)
     runs_now = demo.demo_runs(runs_dir(), state)
     if not runs_now:
         return
@@ -76,7 +79,9 @@ def demo_view():
         st.caption(demo_progress_line(s, rate))
     result = demo.result(runs_now)
     ended = [s for s in summaries if s.state in ("failed", "stopped", "interrupted")]
-    if result:
+    if result and result.get("drawn"):
+        st.success(taught_sentence(result))
+    elif result:
         box = st.success if result["gan"] > result["baseline"] else st.warning
         box(demo_sentence(result))
     elif ended:
@@ -100,8 +105,8 @@ def demo_view():
         else:
             st.info(f"Demo training: about {fmt_duration(left)} to go on this machine, "
                     "measured while it trains. The curves update by themselves.")
-    if not any(s.active for s in summaries) and st.session_state.get("_demo_live"):
-        st.session_state["_demo_live"] = False
+    if not any(s.active for s in summaries) and st.session_state.get(f"_live_{state_file}"):
+        st.session_state[f"_live_{state_file}"] = False
         st.rerun()  # leave the polling fragment once the demo has ended
 
 
@@ -161,10 +166,52 @@ def demo_section():
                 st.rerun()
             except QueueFull as e:
                 st.error(str(e))
-        live = any(r.effective_status().get("state") in ACTIVE_STATES
-                   for r in demo.demo_runs(runs_dir(), demo.read(runs_dir())))
-        st.session_state["_demo_live"] = live
-        st.fragment(run_every=2.0 if live else None)(demo_view)()
+        live_view(demo.STATE_FILE)
+
+
+def live_view(state_file: str) -> None:
+    """A demo's runs, polled every 2 s while any of them trains."""
+    live = any(r.effective_status().get("state") in ACTIVE_STATES
+               for r in demo.demo_runs(runs_dir(), demo.read(runs_dir(), state_file)))
+    st.session_state[f"_live_{state_file}"] = live
+    st.fragment(run_every=2.0 if live else None)(demo_view)(state_file)
+
+
+def taught_section():
+    """Teach it yourself: the three sides of the demo, taught by a person's own drawings."""
+    with st.container(border=True):
+        st.subheader("Teach it yourself: your ten drawings")
+        st.markdown(
+            "Draw one of each digit on the **Teach** page and save them as a set: the same "
+            f"three classifiers then learn from your drawings alone ({demo.STEPS:,} steps "
+            "each), and are tested on MNIST's 10,000 handwritten test digits, none of them "
+            "yours. How many does each read?")
+        complete = []
+        for name in lab.list_sets(runs_dir()):
+            try:
+                drawn = lab.read(lab.set_path(runs_dir(), name), complete=False)
+            except lab.LabelsError:
+                continue  # the Teach page names a damaged set
+            if not drawn.missing_digits():
+                complete.append((name, drawn))
+        if not complete:
+            st.info("No saved set has all ten digits yet: draw one of each on the **Teach** "
+                    "page (sidebar), then come back.")
+        else:
+            names = [n for n, _ in complete]
+            name = st.selectbox("Your drawings", names, key="taught_set")
+            drawn = dict(complete)[name]
+            show_by_digit(drawn, width=28)
+            if st.button(f"Train the three on these {len(drawn)} drawings", type="primary",
+                         icon=":material/school:", **access.locked()) \
+                    and access.can_control():
+                try:
+                    demo.start(runs_dir(), max_queued=access.max_queued(), labeled=drawn,
+                               name=name)
+                    st.rerun()
+                except (QueueFull, ConfigError) as e:
+                    st.error(plain(str(e)))
+        live_view(demo.TAUGHT_FILE)
 
 
 def curves_section(evaluated: list[RunSummary], labels: dict[str, str]):
@@ -271,6 +318,7 @@ def export_section(evaluated: list[RunSummary]):
 
 
 demo_section()
+taught_section()
 listed = runs()
 unreadable_note(listed)
 evaluated = [r for r in readable(listed) if r.test_acc is not None]

@@ -134,6 +134,24 @@ def demo_sentence(result: dict | None) -> str | None:
             f"confident readings) misreads {errors_per_100(own)}: {game}.")
 
 
+def taught_sentence(result: dict | None) -> str | None:
+    """Teach it yourself's verdict: of MNIST's 10,000 test digits, how many each side reads
+    after learning from a person's own drawings."""
+    if result is None:
+        return None
+    sides = [("the semi-supervised GAN", result["gan"])]
+    if result.get("selftrain") is not None:
+        sides.append(("the same recipe without the game", result["selftrain"]))
+    sides.append(("the supervised baseline", result["baseline"]))
+    reads = ", ".join(f"{name} reads {round(10000 * acc):,}" for name, acc in sides)
+    best = max(sides, key=lambda side: side[1])[0]
+    return (f"Taught only by your {result['labels']} drawings, {result.get('steps') or 0:,} "
+            f"training steps each: of MNIST's 10,000 test digits, written by hundreds of other "
+            f"people, {reads}. {best[0].upper()}{best[1:]} reads the most"
+            + (": the unlabeled images carried your few examples to everyone's handwriting."
+               if best != "the supervised baseline" else "."))
+
+
 def sweep_reading(headline: dict | None) -> str | None:
     """One line for a stakeholder from sweep.headline: errors per 100 digits of each."""
     if headline is None:

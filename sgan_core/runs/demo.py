@@ -7,10 +7,17 @@ fast idle machine and on a slow busy one, so the verdict never depends on the ma
 wait does, and the page says how long that is here. Each run asks for one TensorFlow thread, so
 on two cores the worker trains two at once (see launcher.py): the GAN, the longest, on one
 core, self-training then the baseline on the other.
+
+"Teach it yourself" is the same demo on a person's own drawings (one of each digit, drawn on
+the Teach page) instead of 100 of MNIST's labeled images: its state is TAUGHT_FILE, so both
+demos can be shown side by side.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from sgan_core.config import RunConfig, make_config
+from sgan_core.data.labeled import LabeledSet
 from sgan_core.model.variants import is_gan_variant
 from sgan_core.runs import speed
 from sgan_core.runs.launcher import check_room, fits, start_runs
@@ -24,14 +31,21 @@ LABELS = 100
 STEPS = 600
 THREADS = 1
 STATE_FILE = "demo.json"
+TAUGHT_FILE = "taught_demo.json"  # the demo on a person's drawings
 TOO_SLOW_S = 10 * 60  # past this the page says plainly that the machine is too slow or busy
 
 
-def configs(seed: int = 0) -> list[RunConfig]:
+def configs(seed: int = 0, labeled: LabeledSet | None = None,
+            name: str | None = None) -> list[RunConfig]:
     """Every side: the same labels, seed and steps, the `fast` recipe; the GAN's generator is
-    told which digit to draw (as in `fast`), so its grid shows the digits 0 to 9 in columns."""
-    return [make_config("fast", labels=LABELS, variant=v, seed=seed, steps=STEPS,
+    told which digit to draw (as in `fast`), so its grid shows the digits 0 to 9 in columns.
+    labeled: a person's drawings (named `name`) instead of MNIST's labeled images."""
+    cfgs = [make_config("fast", labels=LABELS, variant=v, seed=seed, steps=STEPS,
                         threads=THREADS) for v in SIDES]
+    if labeled is None:
+        return cfgs
+    return [dataclasses.replace(c, labels=len(labeled), pick="drawn", labels_name=name)
+            for c in cfgs]
 
 
 def slots(cfgs: list[RunConfig]) -> int:
@@ -81,14 +95,18 @@ def expected_seconds(summaries: list[RunSummary], cfgs: list[RunConfig],
 
 
 def start(runs_dir, seed: int = 0, max_queued: int | None = None,
-          speedup_alone: float = 1.0) -> list[RunDir]:
+          speedup_alone: float = 1.0, labeled: LabeledSet | None = None,
+          name: str | None = None) -> list[RunDir]:
     """Queue the runs. speedup_alone: how much faster one run trains here once the others have
-    finished (speed.slowdown(2) / speed.slowdown(1) at the click), for seconds_left."""
-    cfgs = configs(seed)
+    finished (speed.slowdown(2) / speed.slowdown(1) at the click), for seconds_left.
+    labeled: teach it yourself, on a person's drawings (state in TAUGHT_FILE)."""
+    cfgs = configs(seed, labeled, name)
     check_room(runs_dir, max_queued, adding=len(cfgs))
-    started = start_runs(cfgs, runs_dir)
-    atomic_write_json(f"{runs_dir}/{STATE_FILE}", {"runs": [r.id for r in started],
-                                                   "speedup_alone": speedup_alone})
+    files = None if labeled is None else [{"labeled.npz": labeled.to_bytes()}] * len(cfgs)
+    started = start_runs(cfgs, runs_dir, files=files)
+    state = STATE_FILE if labeled is None else TAUGHT_FILE
+    atomic_write_json(f"{runs_dir}/{state}", {"runs": [r.id for r in started],
+                                              "speedup_alone": speedup_alone})
     return started
 
 
@@ -129,8 +147,8 @@ def speedup_alone(state: dict) -> float:
     return float(value) if ok else 1.0
 
 
-def read(runs_dir) -> dict:
-    state = read_json(f"{runs_dir}/{STATE_FILE}", {})
+def read(runs_dir, state_file: str = STATE_FILE) -> dict:
+    state = read_json(f"{runs_dir}/{state_file}", {})
     return state if isinstance(state, dict) else {}
 
 
@@ -161,5 +179,6 @@ def result(runs: list[RunDir]) -> dict | None:
     if gan is None or base is None:
         return None
     return {"labels": summaries[0].labels, "steps": min(s.step for s in summaries),
+            "drawn": summaries[0].pick == "drawn", "name": summaries[0].labels_name,
             "seconds": summaries[0].max_seconds or 0, "gan": gan,
             "selftrain": accs.get(SELFTRAIN), "baseline": base}

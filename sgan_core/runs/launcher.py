@@ -62,10 +62,13 @@ def start_run(cfg: RunConfig, runs_dir, max_queued: int | None = None,
 
 
 def start_runs(cfgs: list[RunConfig], runs_dir, max_queued: int | None = None,
-               ray_address: str | None = None) -> list[RunDir]:
-    """Queue several runs at once, in order, with one worker start (a sweep)."""
+               ray_address: str | None = None, files: list[dict] | None = None
+               ) -> list[RunDir]:
+    """Queue several runs at once, in order, with one worker start (a sweep); files: each
+    run's starting files (as start_run's)."""
     check_room(runs_dir, max_queued, adding=len(cfgs))
-    runs = [create_run(cfg, runs_dir) for cfg in cfgs]
+    runs = [create_run(cfg, runs_dir, files=f) for cfg, f in
+            zip(cfgs, files or [None] * len(cfgs))]
     for run in runs:
         enqueue(run)
     ensure_worker(runs_dir, ray_address)
