@@ -6,6 +6,7 @@ installs it).
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -48,7 +49,8 @@ def server(tmp_path, small_mnist, app_dir):
     """Starts Streamlit servers on the small MNIST slice; yields a function returning a URL."""
     def start(runs_dir: Path):
         # one training at a time whatever the cores, as on the 2-core machine
-        proc, url = start_streamlit(runs_dir, app_dir, SGAN_MNIST=small_mnist, SGAN_SLOTS="1")
+        proc, url = start_streamlit(runs_dir, app_dir, SGAN_MNIST=small_mnist, SGAN_SLOTS="1",
+                                    log=tmp_path / "server.log")
         procs.append(proc)
         return url
 
@@ -154,11 +156,26 @@ def test_train_page_live_run_survives_reload(server, page, tmp_path):
     assert run_id in page.url
     assert progress_step(page) >= before_reload
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 2")
-    page.get_by_role("button", name="Stop").click()
-    deadline = time.time() + 60
-    while time.time() < deadline and "stopped" not in page.content():
+    run_dir = runs_dir / run_id
+    stop = page.get_by_role("button", name="Stop")
+    for _ in range(2):  # under load a click can land while the page reruns: press once more
+        stop.click()
+        deadline = time.time() + 15
+        while time.time() < deadline and not (run_dir / "STOP").exists():
+            time.sleep(0.5)
+        if (run_dir / "STOP").exists() or not stop.is_visible():
+            break
+    status = json.loads((run_dir / "status.json").read_text())
+    assert (run_dir / "STOP").exists() or status["state"] == "stopped", \
+        f"the Stop press never reached the run: {status}"
+    deadline = time.time() + 90
+    while time.time() < deadline and json.loads(
+            (run_dir / "status.json").read_text())["state"] != "stopped":
         time.sleep(0.5)
-    assert "stopped" in page.content()
+    status = json.loads((run_dir / "status.json").read_text())
+    assert status["state"] == "stopped", f"the trainer never stopped: {status}"
+    # the page, not the test, notices the new state (the live feed reruns it)
+    page.get_by_text(re.compile(r"stopped · step \d+")).first.wait_for(timeout=60000)
 
 
 def test_draw_page_reads_a_one_and_a_zero(server, page, tmp_path):
