@@ -14,6 +14,7 @@ from sgan_core.config import (
     make_config,
     parse_labels,
 )
+from sgan_core.data.picks import DEFAULT_PICK, PICKS
 from sgan_core.model.variants import VARIANTS, is_gan_variant
 from sgan_core.runs import launcher, speed
 from sgan_core.runs.rundir import ACTIVE_STATES, NoSuchRun, UnreadableRun, resolve_run
@@ -39,6 +40,7 @@ from sgan_ui.live_chart import live_chart, preload
 from sgan_ui.live_feed import feed, progress_parts, room_interval
 from sgan_ui.navigation import through_app
 from sgan_ui.words import (
+    PICK_HELP,
     PRESET_HELP,
     PRESET_TERMS,
     RATE_SOURCES,
@@ -122,6 +124,9 @@ def new_run_form(expanded: bool, summaries):
             if budget == "custom":
                 labels_text = st.text_input("Custom label budget", "200",
                                             help="A whole number from 10 to 60000.")
+            pick = st.radio("Which images get labels", list(PICKS), horizontal=True,
+                            index=list(PICKS).index(DEFAULT_PICK))
+            st.caption(PICK_HELP[pick])
             preset = st.selectbox("Preset", list(PRESETS), index=list(PRESETS).index("fast"),
                                   help="\n".join([f"- **{p}**: {h}" for p, h in PRESET_HELP.items()]
                                                    + ["", PRESET_TERMS]))
@@ -167,7 +172,7 @@ def new_run_form(expanded: bool, summaries):
                      disabled=labels is None or lock["disabled"], help=lock["help"]) \
                 and access.can_control():
             try:
-                cfg = make_config(preset, labels=labels, variant=variant,
+                cfg = make_config(preset, labels=labels, variant=variant, pick=pick,
                                   steps=None if steps is None else int(steps),
                                   max_seconds=max_seconds, seed=int(seed), lr_d=lr_d, lr_g=lr_g,
                                   batch_size=int(batch))

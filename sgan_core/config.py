@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 
 from sgan_core.data import DATASETS
-from sgan_core.data.picks import GIVEN, PICKS
+from sgan_core.data.picks import GIVEN, PICKS, TYPICAL_MAX
 from sgan_core.model.variants import VARIANTS, Variant
 from sgan_core.values import MAX_INT, finite_or_none
 
@@ -316,6 +316,9 @@ def check(cfg: RunConfig) -> RunConfig:
                                  ("generator loss", cfg.generator_loss, GENERATOR_LOSSES)):
         if value not in choices:
             fail(f"unknown {what} {value!r}; choose one of {', '.join(choices)}")
+    if cfg.pick == "typical" and cfg.labels > TYPICAL_MAX:
+        fail(f"a typical pick chooses at most {TYPICAL_MAX:,} labeled images, got "
+             f"{cfg.labels:,}; choose random for larger budgets")
     if not isinstance(cfg.seed, int) or not 0 <= cfg.seed <= MAX_SEED:
         fail(f"seed must be a whole number from 0 to {MAX_SEED}, got {_short(cfg.seed)}")
     for name in ("steps", "game_every", "latent_dim", "log_every", "eval_every", "sample_every",

@@ -21,7 +21,7 @@ from sgan_core.config import (
     parse_setting,
 )
 from sgan_core.data.mnist import DataError
-from sgan_core.data.picks import PICKS
+from sgan_core.data.picks import DEFAULT_PICK, PICKS
 from sgan_core.model.variants import VARIANTS
 from sgan_core.reading.insight import confusion_matrix, per_digit_accuracy, top_confusions
 from sgan_core.runs.rundir import RUN_ID_RE, RunDir, UnreadableRun, create_run, list_runs
@@ -100,9 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--run-id", help="name of the new run directory (default: generated)")
     t.add_argument("--mnist", help="path of mnist.npz (default: $SGAN_MNIST, data/, Keras cache)")
     t.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
-    t.add_argument("--pick", choices=list(PICKS), default="random",
-                   help="which training images get labels: random (balanced by digit, the "
-                        "default) or typical (chosen from the images alone, no label read)")
+    t.add_argument("--pick", choices=list(PICKS), default=DEFAULT_PICK,
+                   help="which training images get labels: random (balanced by digit) or "
+                        "typical (chosen from the images alone, no label read); default "
+                        f"{DEFAULT_PICK}")
     t.add_argument("--labels-file", metavar="FILE.npz",
                    help="your own labeled images instead: `images` (uint8, N x 28 x 28, white "
                         "digit on black) and `labels` (N digits); the label budget is N")

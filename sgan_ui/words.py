@@ -256,6 +256,14 @@ def status_text(summary) -> str:
     return summary.message or (code or "").replace("_", " ")
 
 
+PICK_HELP = {
+    "random": "A random draw, the same number of each digit (the seed chooses which images).",
+    "typical": ("It chooses from the images alone, reading no label: the most typical image of "
+                "each of the most distinct groups of look-alike images. MNIST's labels then "
+                "label them; on the Teach page you label them yourself."),
+}
+
+
 def labels_source(summary, parent_labels: int | None = None) -> str:
     """Where a run's labeled images came from, in a few words: "random", "picked (typical)",
     "drawn: my digits", "file: theirs", "from RUN + 10 asked"."""

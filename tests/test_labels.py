@@ -12,7 +12,7 @@ from sgan_core.data.mnist import read_npz
 from sgan_core.data.picks import typical
 from sgan_core.runs.rundir import RunDir
 
-from conftest import cli
+from conftest import cli, run_page
 
 
 @pytest.fixture(scope="module")
@@ -158,3 +158,24 @@ def test_the_teach_page_names_a_bad_set_name_and_lists_a_saved_set(ten, runs_dir
     at = run_page("pages/5_Teach.py", runs_dir, monkeypatch)
     assert at.selectbox[0].value == "theirs"
     assert "**theirs**: 10 images" in page_text(at)
+
+
+def test_the_new_run_form_starts_the_pick_chosen_and_refuses_a_huge_typical_one(
+        runs_dir, monkeypatch):
+    from sgan_core.config import ConfigError, make_config
+    from sgan_core.runs import launcher
+    started = []
+    monkeypatch.setattr(launcher, "start_run", lambda cfg, *a, **k: started.append(cfg)
+                        or (_ for _ in ()).throw(launcher.QueueFull("captured")))
+    at = run_page("pages/1_Train.py", runs_dir, monkeypatch)
+    at.session_state["new_run"] = True
+    at = at.run()
+    pick = next(r for r in at.radio if r.label == "Which images get labels")
+    at = pick.set_value("typical").run()
+    assert any("reading no label" in c.value for c in at.caption)
+    at = next(b for b in at.button if b.label == "Start training").click().run()
+    assert not at.exception, at.exception
+    assert [(c.pick, c.labels) for c in started] == [("typical", 100)]
+    make_config("fast", labels=1000, pick="typical")
+    with pytest.raises(ConfigError, match="at most 1,000"):
+        make_config("fast", labels=1001, pick="typical")

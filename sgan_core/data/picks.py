@@ -199,5 +199,8 @@ def _blur(im: np.ndarray) -> np.ndarray:
 
 # name -> pick(data: mnist.Mnist, n_labels, seed) -> sorted indices into the training set
 PICKS = {"random": random_balanced, "typical": typical}
+DEFAULT_PICK = "random"  # what the New run form and the CLI start from (benchmarks/picks.py)
+TYPICAL_MAX = 1000  # past this a typical pick is slow (k-means with that many clusters) and
+                    # typical stops paying: it is for tiny budgets (Hacohen et al. 2022)
 # where a run's labeled images came from when no pick chose them (labeled.npz written first)
 GIVEN = ("drawn", "file", "asked")
