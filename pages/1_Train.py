@@ -388,6 +388,8 @@ def run_view(run_id, summary):
         follow = samples_block(run, cfg, live=True) if gan else False
         with live:
             feed(run, summary.state, smoothing, x, grid_caption(cfg) if follow else None)
+        from sgan_ui.room_link import show_to_room
+        show_to_room(run)  # its watch-only page's link and QR code
         labeled_block(run, summary)
         return
     charts_block(run, run.read_metrics())

@@ -100,10 +100,15 @@ def smooth(values, weight: float) -> np.ndarray:
 
 
 def _thin(n: int, most: int = MAX_POINTS) -> np.ndarray:
-    """Indices of at most `most` of n rows, evenly spread, the last one included."""
+    """Indices of at most `most` of n rows, evenly spread, the last one included: every
+    stride-th row, the stride a power of two, so that as a live run grows its earlier points
+    stay the same (the live feed sends only the new ones) until the stride doubles."""
     if n <= most:
         return np.arange(n)
-    return np.unique(np.linspace(0, n - 1, most).round().astype(int))
+    stride = 2
+    while -(-n // stride) + 1 > most:
+        stride *= 2
+    return np.unique(np.append(np.arange(0, n, stride), n - 1))
 
 
 def _series(rows, key: str, x: str):

@@ -15,36 +15,11 @@ common.PLOTLY_CONFIG's, as every chart's (no "Share chart" upload button to Plot
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import streamlit as st
 import streamlit.components.v1 as components_v1
 
-from sgan_ui.common import PLOTLY_CONFIG, server_path
-
-PLOTLY_DIR = Path(__file__).resolve().parent / "plotly_js"
-PLOTLY_FILE = "plotly-cartesian.min.js"
-
-# loadPlotly, and plotlyConfig: the toolbar of a chart drawn in the browser, PLOTLY_CONFIG's
-PLOTLY_JS = "const PLOTLY_CONFIG = " + json.dumps(PLOTLY_CONFIG) + """;
-function plotlyConfig(select) {  // box and lasso select only on a chart that listens to them
-  return {...PLOTLY_CONFIG, responsive: true, modeBarButtonsToRemove:
-          PLOTLY_CONFIG.modeBarButtonsToRemove.concat(select ? [] : ["lasso2d", "select2d"])};
-}
-let plotlyReady = null;
-function loadPlotly(src) {
-  plotlyReady ??= new Promise((resolve, reject) => {
-    if (window.Plotly) return resolve(window.Plotly);
-    const script = document.createElement("script");
-    script.src = src;
-    script.onload = () => resolve(window.Plotly);
-    script.onerror = () => { plotlyReady = null; reject(new Error("plotly.js not loaded")); };
-    document.head.appendChild(script);
-  });
-  return plotlyReady;
-}
-"""
+from sgan_ui.common import server_path
+from sgan_ui.feed_view import PLOTLY_DIR, PLOTLY_FILE, PLOTLY_JS
 
 _JS = PLOTLY_JS + """
 export default async function ({ data, parentElement, setStateValue }) {

@@ -10,12 +10,12 @@ import pytest
 
 from sgan_core.reading.predict import SHIPPED_MODEL_DIR
 from sgan_core.runs.rundir import RunDir, list_run_dirs, list_runs
-from sgan_ui import live_feed
+from sgan_ui import feed_publisher
 from sgan_ui.common import fmt_acc, plain
 from sgan_ui.navigation import PAGES
 from sgan_ui.words import errors_per_100
 
-from conftest import ENTRY_AND_PAGES, HEADINGS, demo_of_finished_runs, page_text
+from conftest import ENTRY_AND_PAGES, HEADINGS, demo_of_finished_runs, page_text, wait_for
 from conftest import run_page as app_test
 
 SWEEP = "sweep-20261205-000000"
@@ -204,17 +204,19 @@ def test_pages_with_a_running_run(page, finished_runs_dir, tmp_path, monkeypatch
                  "sgan_lab.live_feed"]
         assert len(feeds) == 1 and not at.get("progress")
         url = json.loads(feeds[0].proto.json)["url"]
-        published = live_feed.read_feed(run)
-        assert url.endswith(f"/app/static/live/{live_feed.feed_name(run)}.json")
+        assert url == f"/feed/{feed_publisher.feed_id(run.id)}"  # its stream: no path in it
+        wait_for(lambda: feed_publisher.read_feed(run) is not None, "the run's feed", 30)
+        published = feed_publisher.read_feed(run)
         assert published["text"] == "running · step 15 / 30" and published["state"] == "running"
         assert [m[0] for m in published["metrics"]] == ["Test accuracy", "Steps / s", "Elapsed",
                                                          "ETA"]
         assert [c["layout"]["title"]["text"] for c in published["charts"]] == ["Losses",
                                                                                "Accuracy"]
         grid = published["grid"]["src"]
-        assert grid.startswith("/app/static/live/") and grid.endswith(".png")
-        assert (live_feed.feed_dir() / grid.rsplit("/", 1)[1]).read_bytes().startswith(
-            b"\x89PNG")
+        assert grid.startswith(url + "/grid-") and grid.endswith(".png")
+        # for a running run, its watch-only page's link and QR code
+        room = next(e for e in at.expander if "room" in e.label)
+        assert any(f"/watch/{feed_publisher.feed_id(run.id)}" in m.value for m in room.markdown)
     if page == "pages/2_Compare.py":
         assert any(o.endswith(as_listed) for o in widget(at, "multiselect", "Runs").options)
         table = at.dataframe[0].value  # finished runs only: the baseline's column alone

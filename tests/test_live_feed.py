@@ -1,11 +1,11 @@
-"""The live feed: one file per run, written once per change for every viewer of its page."""
-import json
+"""The live feed: one feed per run, built once per change in memory for every viewer."""
 import os
 import shutil
 import time
 
 from sgan_core.runs.rundir import RunDir
-from sgan_ui import live_feed
+from sgan_ui import feed_publisher
+from sgan_ui.feed_hub import HUB
 
 from conftest import wait_for
 
@@ -18,16 +18,18 @@ def _running_copy(finished_runs_dir, tmp_path) -> RunDir:
     return run
 
 
-def test_publish_writes_once_per_change_and_the_last_state(finished_runs_dir, tmp_path,
-                                                           feed_dir):
+def _channel(run):
+    return HUB.channel(feed_publisher.feed_id(run.id))
+
+
+def test_publish_hands_over_once_per_change_and_the_last_state(finished_runs_dir, tmp_path):
     run = _running_copy(finished_runs_dir, tmp_path)
-    assert live_feed.publish(run) == "running"
-    first = live_feed.read_feed(run)
-    path = feed_dir / f"{live_feed.feed_name(run)}.json"  # $SGAN_FEED_DIR, read when written
-    assert live_feed.feed_dir() == feed_dir and path.is_file()
-    written = path.stat().st_mtime_ns
-    live_feed.publish(run)  # nothing changed: not written again
-    assert path.stat().st_mtime_ns == written
+    HUB.channels.pop(feed_publisher.feed_id(run.id), None)
+    assert feed_publisher.publish(run) == "running"
+    first = feed_publisher.read_feed(run)
+    seq = _channel(run).seq
+    feed_publisher.publish(run)  # nothing changed: nothing new for the viewers
+    assert _channel(run).seq == seq and not _channel(run).ended
     assert first["text"] == "running · step 15 / 30" and first["metrics"][2][0] == "Elapsed"
     losses, accuracy = first["charts"]
     assert all(t["meta"] == "smooth" for t in losses["data"])  # the browser smooths these
@@ -36,40 +38,34 @@ def test_publish_writes_once_per_change_and_the_last_state(finished_runs_dir, tm
     for trace in losses["data"] + accuracy["data"]:  # either x axis, the same points
         assert len(trace["x"]) == len(trace["x_elapsed_s"]) == len(trace["y"])
         assert trace["x_elapsed_s"] == sorted(trace["x_elapsed_s"])
-    grid = feed_dir / first["grid"]["src"].rsplit("/", 1)[1]
-    assert grid.read_bytes() == run.sample_files()[-1][1].read_bytes()
+    step, png = _channel(run).grid
+    assert first["grid"] == {"step": step, "src": f"/feed/{feed_publisher.feed_id(run.id)}"
+                                                  f"/grid-{step}.png"}
+    assert png == run.sample_files()[-1][1].read_bytes()
 
     run.write_status(state="finished", step=30)
-    assert live_feed.publish(run) == "finished"
-    last = live_feed.read_feed(run)
+    assert feed_publisher.publish(run) == "finished"
+    last = feed_publisher.read_feed(run)
     assert last["state"] == "finished" and last["version"] != first["version"]
+    assert _channel(run).ended and _channel(run).seq == seq + 1
 
 
-def test_a_damaged_grid_is_left_out(finished_runs_dir, tmp_path, feed_dir):
+def test_a_damaged_grid_is_left_out(finished_runs_dir, tmp_path):
     run = _running_copy(finished_runs_dir, tmp_path)
+    HUB.channels.pop(feed_publisher.feed_id(run.id), None)
     run.sample_files()[-1][1].write_bytes(b"not a png")
-    live_feed.publish(run)
-    assert live_feed.read_feed(run)["grid"] is None
-    assert not list(feed_dir.glob("*.png"))
+    feed_publisher.publish(run)
+    assert feed_publisher.read_feed(run)["grid"] is None
+    assert _channel(run).grid is None
 
 
-def test_the_feeds_default_to_the_served_folder(monkeypatch):
-    """Unset, $SGAN_FEED_DIR leaves the feeds in static/live/, which Streamlit serves as the
-    app/static/live/ of feed_url."""
-    from sgan_core import PROJECT_ROOT
-    monkeypatch.delenv("SGAN_FEED_DIR")
-    assert live_feed.feed_dir() == PROJECT_ROOT / "static" / "live"
-
-
-def test_the_publisher_writes_where_the_page_looked(finished_runs_dir, tmp_path, feed_dir,
-                                                   monkeypatch):
-    """A watched run's feed stays in the folder the page looked in when $SGAN_FEED_DIR changes
-    after (as when a test ends: its thread then never writes into the project)."""
+def test_the_publisher_follows_a_watched_run_to_its_end(finished_runs_dir, tmp_path):
     run = _running_copy(finished_runs_dir, tmp_path)
-    live_feed.Publisher().watch(run)
-    path = feed_dir / f"{live_feed.feed_name(run)}.json"
-    assert json.loads(path.read_text())["state"] == "running"
-    monkeypatch.setenv("SGAN_FEED_DIR", str(tmp_path / "elsewhere"))
-    run.write_status(state="finished", step=30)  # its last state: written, then not watched
-    wait_for(lambda: json.loads(path.read_text())["state"] == "finished", "the last state", 30)
-    assert not (tmp_path / "elsewhere").exists()
+    HUB.channels.pop(feed_publisher.feed_id(run.id), None)
+    publisher = feed_publisher.Publisher()
+    assert publisher.watch(run) == feed_publisher.feed_id(run.id)
+    wait_for(lambda: (feed_publisher.read_feed(run) or {}).get("state") == "running",
+             "the first feed", 30)
+    run.write_status(state="finished", step=30)  # its last state: published, then not watched
+    wait_for(lambda: feed_publisher.read_feed(run)["state"] == "finished", "the last state", 30)
+    wait_for(lambda: not publisher.runs, "the run no longer watched", 30)
