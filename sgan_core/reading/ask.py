@@ -12,7 +12,7 @@ from sgan_core.data.picks import features, kmeans
 from sgan_core.reading.predict import load_classifier, numpy_function
 from sgan_core.runs.rundir import RunDir
 
-POOL = 20000      # unlabeled images read (a seeded sample): a few seconds in NumPy
+POOL = 10000      # unlabeled images read (a seeded sample): a few seconds in NumPy
 SHORTLIST = 10    # the count x this many least sure images are spread over `count` clusters
 
 
