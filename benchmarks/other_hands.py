@@ -2,6 +2,7 @@
 
     pip install scikit-learn   # only for its bundled copy of the UCI handwritten digits
     python -m benchmarks.other_hands [--seeds 0 1 2] [--steps 1100] [--variants stacked selftrain]
+                                     [--hand uci|drawn]
 
 The UCI "optical recognition of handwritten digits" set (43 writers, none of them MNIST's;
 8 x 8 images, 17 grey levels) ships inside scikit-learn. For each seed one image of each digit
@@ -9,6 +10,11 @@ is drawn from it, enlarged and prepared exactly as a drawing on the Draw page is
 (sgan_core.data.canvas.to_mnist: cropped, scaled to 20 pixels, centred by mass in 28 x 28),
 written to an npz and trained on with `python -m sgan_core train --labels-file`; the unlabeled
 images are MNIST's 60,000 and the test MNIST's 10,000. Prints each run's test accuracy.
+
+--hand drawn instead: the ten one-stroke digits the Teach page's browser test draws on the
+canvas (tests/test_teach_browser.py), each seed a different hand: the strokes turned, scaled and
+slanted at random (up to 12 degrees, 80-110%, a slant of 0.25) and drawn 14-22 px wide on the
+280 x 280 canvas, then prepared as the canvas's drawings are.
 """
 from __future__ import annotations
 
@@ -40,20 +46,40 @@ def ten_digits(seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(images), np.array(labels)
 
 
+def drawn_digits(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from PIL import ImageDraw
+
+    from tests.test_teach_browser import DIGIT_STROKES
+    rng = np.random.default_rng(seed)
+    images = []
+    for stroke in DIGIT_STROKES:
+        turn = np.radians(rng.uniform(-12, 12))
+        sx, sy, slant = rng.uniform(0.8, 1.1), rng.uniform(0.8, 1.1), rng.uniform(-0.25, 0.25)
+        m = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]]) @ \
+            np.array([[sx, slant], [0, sy]])
+        points = (np.array(stroke) - 140) @ m.T + 140
+        canvas = Image.new("L", (280, 280), 0)
+        ImageDraw.Draw(canvas).line([tuple(p) for p in points], fill=255,
+                                    width=int(rng.integers(14, 23)), joint="curve")
+        images.append(to_mnist(np.asarray(canvas)))
+    return np.stack(images), np.arange(10)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--steps", type=int, default=1100)
     ap.add_argument("--variants", nargs="+", default=["stacked", "selftrain"])
     ap.add_argument("--out", type=Path, default=Path("/tmp/sgan_other_hands"))
+    ap.add_argument("--hand", choices=["uci", "drawn"], default="uci")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     for seed in args.seeds:
-        images, labels = ten_digits(seed)
-        path = args.out / f"uci_ten_s{seed}.npz"
+        images, labels = (ten_digits if args.hand == "uci" else drawn_digits)(seed)
+        path = args.out / f"{args.hand}_ten_s{seed}.npz"
         np.savez(path, images=images, labels=labels)
         for variant in args.variants:
-            run_id = f"{variant}-uci10-s{seed}"
+            run_id = f"{variant}-{args.hand}10-s{seed}"
             subprocess.run(["rm", "-rf", str(args.out / run_id)], check=True)
             subprocess.run([sys.executable, "-m", "sgan_core", "train", "--preset", "fast",
                             "--labels-file", str(path), "--variant", variant,

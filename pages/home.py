@@ -48,6 +48,10 @@ BLURBS = {
                        "it; see the 28×28 image the model actually sees.",
     "pages/4_Sweep.py": "Train every combination of label budgets, variants and seeds and draw "
                         "the label-efficiency curve: accuracy against the number of labels.",
+    "pages/5_Teach.py": "Give it its labels yourself: draw one of each digit, label the images "
+                        "it picks as most typical, or answer the ones it asks about.",
+    "pages/6_Room.py": "Teach together: the host lets a room label the images a run asks "
+                       "about, one at a time on their phones, and checks them before use.",
 }
 others = [p for p in PAGES if p.url_path]
 for i, (column, entry) in enumerate(zip(st.columns(len(others)), others), 1):
