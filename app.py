@@ -26,6 +26,6 @@ if __name__ == "__main__":  # a page run: Streamlit runs this file as __main__ f
     run_app()
 else:  # `streamlit run app.py` finds `app` and serves it: the pages, and the live feeds'
     # routes beside them (sgan_ui/feed_routes.py: streams, the watch-only page)
-    from sgan_ui.feed_routes import routes  # noqa: E402
+    from sgan_ui.feed_routes import lifespan, routes  # noqa: E402
 
-    app = st.App("app.py", routes=routes())
+    app = st.App("app.py", routes=routes(), lifespan=lifespan)

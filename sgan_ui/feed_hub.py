@@ -21,6 +21,7 @@ import threading
 import zlib
 
 HISTORY = 32          # patches kept: a viewer further behind gets the whole feed again
+MAX_CHANNELS = 64     # past this many runs' feeds, those of ended runs nobody watches go
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 ARRAYS = ("x", "y", "x_elapsed_s")  # the parts of a trace that grow as a run trains
 
@@ -99,6 +100,7 @@ class Channel:
         self.patches: collections.deque[Event] = collections.deque(maxlen=HISTORY)
         self.grid: tuple[int, bytes] | None = None
         self.ended = False          # the run stopped: the last feed is final
+        self.closed = False         # the server is stopping: every stream ends
         self.viewers = 0            # connections streaming now (their state is theirs alone)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._next: asyncio.Future | None = None
@@ -172,10 +174,17 @@ class Hub:
 
     def __init__(self):
         self.lock, self.channels = threading.Lock(), {}
+        self.closed = False
 
     def channel(self, feed_id: str) -> Channel:
         with self.lock:
-            return self.channels.setdefault(feed_id, Channel())
+            if feed_id not in self.channels and len(self.channels) >= MAX_CHANNELS:
+                idle = [k for k, c in self.channels.items() if c.ended and not c.viewers]
+                for k in idle[:len(idle) // 2 + 1]:  # the oldest first (dicts keep order)
+                    del self.channels[k]
+            channel = self.channels.setdefault(feed_id, Channel())
+            channel.closed = self.closed
+            return channel
 
     def get(self, feed_id: str) -> Channel | None:
         with self.lock:
@@ -184,6 +193,16 @@ class Hub:
     def viewers(self) -> int:
         with self.lock:
             return sum(c.viewers for c in self.channels.values())
+
+    def close(self) -> None:
+        """End every stream (on the event loop): the server is stopping, and it waits for
+        open responses to end before it exits."""
+        self.closed = True
+        with self.lock:
+            channels = list(self.channels.values())
+        for channel in channels:
+            channel.closed = True
+            channel._wake()
 
 
 HUB = Hub()

@@ -133,8 +133,10 @@ class Publisher:
         its feed id."""
         key = feed_id(run.id)
         with self.lock:
+            new = key not in self.runs
             self.runs[key] = run
-        self.wake.set()
+        if new:  # not once per viewer: a room arriving would keep the thread reading
+            self.wake.set()
         return key
 
     def _loop(self):

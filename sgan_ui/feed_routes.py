@@ -8,9 +8,15 @@ components) are made for a running runtime.
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
+import signal
+import threading
 
 from starlette.routing import Route
+
+from .feed_hub import HUB
 
 
 def base_path() -> str:
@@ -36,3 +42,21 @@ def routes() -> list[Route]:
             Route(f"{base}/feed/{{fid}}/grid-{{step:int}}.png", _handler("grid")),
             Route(f"{base}/feed/{{fid}}", _handler("stream")),
             Route(f"{base}/watch/{{fid}}", _handler("watch"))]
+
+
+@contextlib.asynccontextmanager
+async def lifespan(_app):
+    """st.App's lifespan: when the server is asked to stop (Ctrl-C, SIGTERM), every feed's
+    stream ends first. uvicorn waits for open responses before it exits, and a viewer's stream
+    stays open for as long as the viewer watches."""
+    loop = asyncio.get_running_loop()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(sig)  # uvicorn's, which starts its shutdown
+
+            def stop(signum, frame, previous=previous):
+                loop.call_soon_threadsafe(HUB.close)
+                if callable(previous):
+                    previous(signum, frame)
+            signal.signal(sig, stop)
+    yield

@@ -35,7 +35,7 @@ from .feed_view import PLOTLY_DIR, PLOTLY_FILE
 from .watch_page import watch_html
 
 KEEP_ALIVE_S = 15.0
-LIST_EVERY_S = 2.0     # the run directories are listed at most this often, for every viewer
+LIST_EVERY_S = 1.0     # the run directories are listed at most this often, for every viewer
 FEED_ID = re.compile(r"[a-z2-7]{6}")
 NO_STORE = {"Cache-Control": "no-cache, no-store"}
 
@@ -92,7 +92,7 @@ async def _events(channel: Channel, seen: int, gz: bool):
     try:
         if gz:
             yield GZIP_HEADER
-        while True:
+        while not channel.closed:
             events = channel.events_after(seen)
             if not events:
                 done, _ = await asyncio.wait({channel.changed(seen)}, timeout=KEEP_ALIVE_S)

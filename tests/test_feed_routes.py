@@ -300,3 +300,51 @@ def test_the_qr_code_reads_back_as_the_link():
         found = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr_png(url))))
         assert [(r.format.name, r.text) for r in found] == [("QRCode", url)]
     assert zxingcpp.read_barcodes(Image.new("L", (200, 200), 255)) == []
+
+
+def test_streams_end_when_the_server_stops(app, monkeypatch):
+    """uvicorn waits for open responses before it exits: Hub.close (on SIGINT or SIGTERM)
+    ends every stream, open or opened after."""
+    hub = feed_hub.Hub()
+    monkeypatch.setattr(feed_server, "HUB", hub)
+    hub.channel(FID).update(_feed(10))
+
+    async def scenario():
+        viewer = asyncio.create_task(_get(app, f"/feed/{FID}", until=lambda out: False,
+                                          timeout=10))
+        while hub.channel(FID).viewers < 1:
+            await asyncio.sleep(0.01)
+        hub.close()
+        return await viewer  # ended by the server, not by the client
+
+    status, _, body = asyncio.run(scenario())
+    assert status == 200 and [k for k, _ in _events(body)] == ["full"]
+    assert hub.channel(FID).viewers == 0
+    assert asyncio.run(_get(app, f"/feed/{FID}", until=lambda out: False))[2] == b""
+
+
+@pytest.mark.slow
+def test_the_server_stops_at_once_with_viewers_watching(tmp_path):
+    """`streamlit run app.py` with a stream open: SIGTERM ends it within seconds."""
+    import socket
+    import time
+
+    from tests.pages_harness import start_streamlit
+    runs = tmp_path / "runs"
+    (runs / RUN_ID).mkdir(parents=True)
+    (runs / RUN_ID / "config.json").write_text("{}")
+    proc, url = start_streamlit(runs)
+    try:
+        port = int(url.rsplit(":", 1)[1])
+        viewer = socket.create_connection(("127.0.0.1", port))
+        viewer.sendall(f"GET /feed/{FID} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+        viewer.settimeout(30)
+        assert viewer.recv(4096).startswith(b"HTTP/1.1 200")
+        t0 = time.time()
+        proc.terminate()
+        proc.wait(timeout=15)
+        assert time.time() - t0 < 10
+        viewer.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
