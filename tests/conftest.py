@@ -1,7 +1,6 @@
 """Shared fixtures and helpers: a small slice of the real MNIST, a runs directory per test, the
-live feeds under each test's temporary directory, the CLI in a fresh process, pages through
-Streamlit's AppTest, and waiting for a condition. (tests/pages_harness.py drives a real
-browser.)"""
+CLI in a fresh process, pages through Streamlit's AppTest, and waiting for a condition.
+(tests/pages_harness.py drives a real browser.)"""
 from __future__ import annotations
 
 import os
@@ -53,15 +52,6 @@ def pytest_collection_modifyitems(items):
 def runs_dir(tmp_path) -> Path:
     d = tmp_path / "runs"
     d.mkdir()
-    return d
-
-
-@pytest.fixture(autouse=True)
-def feed_dir(tmp_path, monkeypatch) -> Path:
-    """Where live feeds are written during a test (sgan_ui/live_feed.py, $SGAN_FEED_DIR): under
-    its temporary directory, never the project's static/live/."""
-    d = tmp_path / "live"
-    monkeypatch.setenv("SGAN_FEED_DIR", str(d))
     return d
 
 

@@ -34,9 +34,8 @@ APP_PARTS = ("app.py", "pages", "sgan_ui", "sgan_core", ".streamlit", "static")
 
 
 def app_copy(dest) -> Path:
-    """The dashboard copied into dest, the shipped data linked. A server started there writes
-    what it serves (static/live/, the live feeds) under dest, and so do the trainings it starts
-    (they run from the copy): nothing is written into the project."""
+    """The dashboard copied into dest, the shipped data linked. The trainings a server started
+    there starts run from the copy: nothing is written into the project."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     for name in APP_PARTS:
@@ -55,9 +54,7 @@ def start_streamlit(runs_dir, app_dir=ROOT, log=None, **env) -> tuple[subprocess
     """`streamlit run app.py` in app_dir (the project, or an app_copy) on a free port with its
     own runs directory: (process, URL). log: a file path for the server's output."""
     port = free_port()
-    # the live feeds go where this server serves them from (app_dir/static/live)
-    full_env = dict(os.environ, SGAN_RUNS_DIR=str(runs_dir), TF_CPP_MIN_LOG_LEVEL="2",
-                    SGAN_FEED_DIR=str(Path(app_dir) / "static" / "live"))
+    full_env = dict(os.environ, SGAN_RUNS_DIR=str(runs_dir), TF_CPP_MIN_LOG_LEVEL="2")
     for name, value in env.items():  # None: not set at all, as on a user's machine
         if value is None:
             full_env.pop(name, None)

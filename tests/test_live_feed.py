@@ -69,3 +69,18 @@ def test_the_publisher_follows_a_watched_run_to_its_end(finished_runs_dir, tmp_p
     run.write_status(state="finished", step=30)  # its last state: published, then not watched
     wait_for(lambda: feed_publisher.read_feed(run)["state"] == "finished", "the last state", 30)
     wait_for(lambda: not publisher.runs, "the run no longer watched", 30)
+
+
+def test_a_room_arriving_does_not_keep_the_publisher_reading(tmp_path, monkeypatch):
+    """Every viewer's page or stream asks the publisher to watch its run: only the first
+    wakes it, or a room arriving would keep it reading the run's files."""
+    read = []
+    monkeypatch.setattr(feed_publisher, "publish", lambda run: read.append(run.id) or "running")
+    publisher = feed_publisher.Publisher()
+    run = RunDir(tmp_path / "20261205-120000-stacked-100l-fast-s0")
+    for _ in range(500):
+        publisher.watch(run)
+    wait_for(lambda: read, "the first reading", 10)
+    time.sleep(0.5)
+    assert len(read) == 1
+    publisher.runs.clear()
