@@ -7,7 +7,7 @@ run's feed streamed from memory, its latest grid, and the watch-only page for a 
   /feed/assets/plotly.js     plotly.js (the vendored copy live_chart.py serves to the pages)
   /watch/<id>                the watch-only page (watch_page.py)
 
-<id> is a run's short id (live_feed.feed_id), resolved only among the run directories the
+<id> is a run's short id (feed_publisher.feed_id), resolved only among the run directories the
 pages list; anything else is a 404. Every request whose Host header names anything but this
 server's allowed names (access.py: the same check as the pages') is refused with a 403. Each
 viewer is one coroutine on the server's event loop: no thread, no Streamlit script run, and

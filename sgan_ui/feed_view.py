@@ -106,6 +106,7 @@ function followFeed(root, Plotly, onFeed) {
     if (source) source.close();
     feed = null;
     url = root.args.url;
+    if (document.hidden) { source = null; return; }  // opened when the tab is shown
     source = new EventSource(url);
     source.addEventListener("full", (e) => { feed = JSON.parse(e.data); draw(); });
     source.addEventListener("patch", (e) => {
@@ -114,8 +115,18 @@ function followFeed(root, Plotly, onFeed) {
       else open();  // a patch out of order: start again from the whole feed
     });
   };
+  // A hidden tab holds no stream (a browser opens 6 connections at most to one server, and
+  // every open Train tab would hold one); shown again, it starts from the whole feed.
+  const shown = () => {
+    if (document.hidden && source) { source.close(); source = null; }
+    else if (!document.hidden && !source) open();
+  };
+  document.addEventListener("visibilitychange", shown);
   const watchdog = setInterval(() => {  // the page moved on: close the stream
-    if (!root.isConnected) { source.close(); clearInterval(watchdog); }
+    if (root.isConnected) return;
+    if (source) source.close();
+    clearInterval(watchdog);
+    document.removeEventListener("visibilitychange", shown);
   }, 2000);
   open();
   return {redraw: () => (root.args.url === url ? draw() : open())};

@@ -22,6 +22,23 @@ pytestmark = [pytest.mark.slow,
 SCREENSHOT_DIR = os.environ.get("SGAN_SCREENSHOT_DIR")
 
 
+# every EventSource the page opens, to count those still open
+COUNT_STREAMS = """(() => {
+  const Original = window.EventSource;
+  window.__streams = [];
+  window.EventSource = function (url) {
+    const s = new Original(url);
+    window.__streams.push(s);
+    return s;
+  };
+})()"""
+OPEN_STREAMS = "() => window.__streams.filter(s => s.readyState !== 2).length"
+SET_HIDDEN = """(hidden) => {
+  Object.defineProperty(document, "hidden", {value: hidden, configurable: true});
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
 def _step(page) -> int:
     text = page.locator(".sgan-feed-text").inner_text()
     found = re.search(r"step (\d+)", text)
@@ -74,6 +91,7 @@ def test_the_room_watches_a_run_on_a_phone(tmp_path, small_mnist):
 
             phone = browser.new_context(viewport={"width": 390, "height": 844},
                                         device_scale_factor=2, is_mobile=True, has_touch=True)
+            phone.add_init_script(COUNT_STREAMS)
             watch = phone.new_page()
             watch.set_default_timeout(120000)
             requests = []
@@ -106,6 +124,16 @@ def test_the_room_watches_a_run_on_a_phone(tmp_path, small_mnist):
             if SCREENSHOT_DIR:
                 Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
                 watch.screenshot(path=f"{SCREENSHOT_DIR}/watch_phone.png", full_page=True)
+            # the phone locks its screen: the page holds no stream; back, it follows again
+            assert watch.evaluate(OPEN_STREAMS) == 1
+            watch.evaluate(SET_HIDDEN, True)
+            watch.wait_for_function(f"({OPEN_STREAMS})() == 0")
+            back = _step(watch)
+            watch.evaluate(SET_HIDDEN, False)
+            watch.wait_for_function(f"({OPEN_STREAMS})() == 1")
+            watch.wait_for_function(f"""() => /step (\\d+)/.test(document.querySelector(
+                '.sgan-feed-text').textContent) && +document.querySelector('.sgan-feed-text')
+                .textContent.match(/step (\\d+)/)[1] > {back}""")
             own = url.split("//", 1)[1]
             assert requests and all(r.split("//", 1)[1].startswith(own + "/")
                                     for r in requests if not r.startswith(("data:", "blob:")))
