@@ -108,6 +108,22 @@ def test_ask_offers_unlabeled_uncertain_images_of_different_kinds(small_mnist):
     assert np.array_equal(asked, ask(None, data.x_train, 10, labeled, forward=forward))
 
 
+def test_ask_reaches_first_for_kinds_of_image_no_label_reaches(small_mnist):
+    from sgan_core.reading.ask import ask
+    data = read_npz(small_mnist)
+    ones = np.flatnonzero(data.y_train == 1)[:20]  # the test knows the digits; ask does not
+    is_one = {data.x_train[i].tobytes() for i in np.flatnonzero(data.y_train == 1)}
+
+    def forward(images):  # unsure only of 1s: by uncertainty alone it would ask for 1s
+        p = np.tile(np.eye(10)[3] * 0.9 + 0.01, (len(images), 1))
+        p[[im.tobytes() in is_one for im in images]] = 0.1
+        return p
+    asked = ask(None, data.x_train, 10, ones, forward=forward)
+    assert len(set(asked.tolist())) == 10 and not np.isin(asked, ones).any()
+    assert (data.y_train[asked] != 1).sum() >= 8, data.y_train[asked]
+    assert len(set(data.y_train[asked].tolist())) >= 6, data.y_train[asked]
+
+
 @pytest.mark.slow
 def test_every_source_of_labels_leaves_its_labeled_npz_and_lineage(ten, tmp_path, runs_dir,
                                                                    small_mnist):

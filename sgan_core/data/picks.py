@@ -60,29 +60,44 @@ def typical(data, n_labels: int, seed: int) -> np.ndarray:
     pool = np.sort(rng.choice(len(data.x_train), min(POOL, len(data.x_train)), replace=False))
     if n_labels >= len(pool):
         return pool
-    f = features(data.x_train[pool], rng)
-    near, dist = _neighbours(f, min(GRAPH, len(pool) - 1))
-    z = _spectral(near, min(EMBED, len(pool) - 1), rng)
-    best = None
-    for _ in range(RESTARTS):
-        clusters = kmeans(z, n_labels, rng)
-        spread = sum(((z[clusters == j] - z[clusters == j].mean(0)) ** 2).sum()
-                     for j in np.unique(clusters))
-        if best is None or spread < best[0]:
-            best = spread, clusters
-    clusters = best[1]
+    f, clusters, dist = spectral_clusters(data.x_train[pool], n_labels, rng)
     chosen = []
     for j in np.argsort(-np.bincount(clusters, minlength=n_labels), kind="stable"):
         members = np.flatnonzero(clusters == j)
         if len(members) == 0:
             break
-        mates = members if len(members) <= 3000 else rng.choice(members, 3000, replace=False)
-        k = min(NEIGHBOURS, len(mates) - 1)
-        d = np.sort(_distances(f[members], f[mates]), 1)[:, 1:k + 2].mean(1)
-        chosen.append(members[d.argmin()])
+        chosen.append(most_typical(f, members, rng))
     spare = [i for i in np.argsort(dist.mean(1), kind="stable") if i not in set(chosen)]
     chosen += spare[: n_labels - len(chosen)]  # only when k-means left a cluster empty
     return np.sort(pool[chosen])
+
+
+def spectral_clusters(images: np.ndarray, k: int, rng) -> tuple[np.ndarray, np.ndarray,
+                                                                  np.ndarray]:
+    """(features, cluster of each image, distances to its graph neighbours): k-means, the
+    tightest of RESTARTS, on the leading eigenvectors of the images' nearest-neighbour graph."""
+    f = features(images, rng)
+    near, dist = _neighbours(f, min(GRAPH, len(images) - 1))
+    z = _spectral(near, min(EMBED, len(images) - 1), rng)
+    best = None
+    for _ in range(RESTARTS):
+        clusters = kmeans(z, k, rng)
+        spread = sum(((z[clusters == j] - z[clusters == j].mean(0)) ** 2).sum()
+                     for j in np.unique(clusters))
+        if best is None or spread < best[0]:
+            best = spread, clusters
+    return f, best[1], dist
+
+
+def most_typical(f: np.ndarray, members: np.ndarray, rng) -> int:
+    """The member in the densest place among its cluster-mates (1 / mean distance to its
+    NEIGHBOURS nearest)."""
+    if len(members) == 1:
+        return int(members[0])
+    mates = members if len(members) <= 3000 else rng.choice(members, 3000, replace=False)
+    k = min(NEIGHBOURS, len(mates) - 1)
+    d = np.sort(_distances(f[members], f[mates]), 1)[:, 1:k + 2].mean(1)
+    return int(members[d.argmin()])
 
 
 def _neighbours(f: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
