@@ -44,6 +44,7 @@ import io
 import json
 import os
 import random
+import resource
 import statistics
 import tempfile
 import threading
@@ -438,6 +439,9 @@ def main():
     rooms = [("Train", n) for n in (args.viewers if args.viewers is not None
                                     else [] if args.watch else [1, 10, 100])]
     rooms += [("watch", w) for w in args.watch]
+    # a room of 1,000 is 1,000 sockets here and in the server (started from here: it inherits)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     with tempfile.TemporaryDirectory() as runs_dir:
         run, proc, base_url = start_all(runs_dir)
         try:

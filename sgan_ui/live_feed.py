@@ -5,16 +5,14 @@ TensorBoard's front end reads its data, but pushed rather than polled).
 Before, every viewer's page reran its live part every 2 s to resend all of it, and then fetched
 a JSON file every 2 s through Streamlit's static file serving (a thread-pool task per fetch):
 the server's cost grew with the room (benchmarks/room.py). Now:
-  - one thread per server (`Publisher`, started by the first page or watch link that shows a
-    live run; it never calls Streamlit and is the only reader of the run directory) builds the
-    feed at most every PUBLISH_EVERY_S while the run is queued or training, and once more when
-    it ends: the progress line and figures, chart specs without smoothing (by step, with each
-    curve's x by training seconds beside), and the latest grid's address (its PNG kept beside
-    it, named by step, so a browser fetches each grid once). It hands the feed to the run's
-    feed_hub.Channel, which encodes the change once for every viewer;
-  - sgan_ui/feed_routes.py streams each channel from memory on the server's event loop (one
+  - one thread per server (feed_publisher.py; started by the first page or watch link that
+    shows a live run, it never calls Streamlit and is the only reader of the run directory)
+    builds the feed at most every 1.5 s while the run is queued or training, and once more
+    when it ends, and hands it to the run's feed_hub.Channel, which encodes each change once
+    for every viewer;
+  - feed_routes.py streams each channel from memory on the server's event loop (one
     connection per viewer, no thread): the whole feed first, then only what changed;
-  - `feed` mounts a component that follows that stream (FEED_CLIENT_JS) and redraws what
+  - `feed` mounts a component that follows that stream (feed_view.py) and redraws what
     changed, smoothing the curves and choosing the x axis in the browser; when the run's state
     changes it reruns the page once. The watch-only page (/watch/<id>) follows the same stream
     with the same code;
