@@ -65,12 +65,13 @@ def app(tmp_path, monkeypatch):
     return app
 
 
-async def _get(app, path: str, headers: dict | None = None, until=None, timeout=5.0):
+async def _get(app, path: str, headers: dict | None = None, until=None, timeout=5.0,
+               method: str = "GET"):
     """A GET through ASGI: (status, headers, body). A stream is read until until(body) is
     true, then the client leaves; the app must then be done."""
     headers = {"host": HOST} if headers is None else headers
     scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"},
-             "http_version": "1.1", "method": "GET", "scheme": "http", "path": path,
+             "http_version": "1.1", "method": method, "scheme": "http", "path": path,
              "raw_path": path.encode(), "root_path": "", "query_string": b"",
              "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
              "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8501)}
@@ -239,6 +240,9 @@ def test_every_route_refuses_a_host_it_does_not_answer_to(app, monkeypatch, path
         == 200
     assert asyncio.run(_get(app, path, {"host": "evil.example"}))[0] == 403
     assert HUB.channel(FID).viewers == 0
+    # watching only: nothing on these routes changes anything, for anyone
+    for method in ("POST", "PUT", "DELETE"):
+        assert asyncio.run(_get(app, path, method=method))[0] == 405
 
 
 @pytest.mark.parametrize("fid", ["abcdef", "ABCDEF", "..", "%2e%2e%2fetc", "a" * 7,
