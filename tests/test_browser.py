@@ -1,8 +1,7 @@
 """Real-browser tests: `streamlit run app.py` driven by Playwright in Debian's chromium.
 
-The servers run from a copy of the app in a temporary directory, so what they write to serve
-(static/live/) stays out of the project. Skipped when chromium is missing (the CI script
-installs it).
+The servers run from a copy of the app in a temporary directory, so nothing they write lands
+in the project. Skipped when chromium is missing (the CI script installs it).
 """
 from __future__ import annotations
 
