@@ -17,12 +17,18 @@ from sgan_core.config import (
 from sgan_core.data.picks import DEFAULT_PICK, PICKS
 from sgan_core.model.variants import VARIANTS, is_gan_variant
 from sgan_core.runs import launcher, speed
-from sgan_core.runs.rundir import ACTIVE_STATES, NoSuchRun, UnreadableRun, resolve_run
+from sgan_core.runs.rundir import (
+    ACTIVE_STATES,
+    NoSuchRun,
+    UnreadableRun,
+    cached_summary,
+    resolve_run,
+)
 from sgan_core.runs.tables import run_length
-from sgan_core.training.grids import GridError, gif_bytes, read_grid
+from sgan_core.training.grids import gif_bytes
 from sgan_ui import access
 from sgan_ui.admission import page_slot
-from sgan_ui.charts import X_TITLES, accuracy_figure, losses_figure, to_json
+from sgan_ui.charts import X_TITLES
 from sgan_ui.common import (
     fmt_acc,
     fmt_duration,
@@ -39,6 +45,7 @@ from sgan_ui.labeling import labeled_block
 from sgan_ui.live_chart import live_chart, preload
 from sgan_ui.live_feed import feed, progress_parts, room_interval
 from sgan_ui.navigation import through_app
+from sgan_ui.run_figures import figures, grid_problem
 from sgan_ui.words import (
     PICK_HELP,
     PRESET_HELP,
@@ -206,13 +213,6 @@ def state_messages(summary):
             st.info("Queued: it starts when the runs before it leave room on the CPU cores.")
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def figures(run_path: str, n_rows: int, last_row: str, smoothing: float, x: str, _rows):
-    """Both charts of a run, built once per new metrics row and shared by every viewer."""
-    return (to_json(losses_figure(_rows, smoothing, x)),
-            to_json(accuracy_figure(_rows, smoothing, x)))
-
-
 def chart_controls() -> tuple[float, str]:
     c0, c1 = st.columns([3, 2], vertical_alignment="bottom")
     smoothing = c0.slider("Smoothing", 0.0, 0.99, 0.6, 0.01, key="smoothing",
@@ -232,16 +232,6 @@ def charts_block(run, rows):
         live_chart(losses, key="losses")
     with c2:
         live_chart(accuracy, key="accuracy")
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def grid_problem(path: str, mtime: float, size: int) -> str:
-    """Why a grid file cannot be shown ('' when it can), checked once per file version."""
-    try:
-        read_grid(path)
-    except GridError as e:
-        return str(e)
-    return ""
 
 
 def grid_caption(cfg) -> str:
@@ -316,12 +306,12 @@ def actions_block(run, state):
             st.rerun()
 
 
-def verdict_block(summary):
+def verdict_block(summary, summaries):
     """A finished run's accuracy beside the supervised baseline's on the same labels, and what
     to do next."""
     if summary.test_acc is None:
         return
-    baselines = [r for r in runs() if r.state == "finished" and r.variant == "supervised"
+    baselines = [r for r in summaries if r.state == "finished" and r.variant == "supervised"
                  and r.labels == summary.labels and r.seed == summary.seed
                  and r.preset == summary.preset and run_length(r) == run_length(summary)
                  and r.test_acc is not None]
@@ -358,7 +348,7 @@ def progress_view(run_id):
     run = run_from_id(run_id)
     if run is None:
         return
-    summary = run.summary()
+    summary = cached_summary(run)
     if not summary.usable:
         st.error(f"This run cannot be read: {plain(summary.problem)}. Its files were damaged or "
                  "written by something else; delete it, or repair the file.")
@@ -367,7 +357,7 @@ def progress_view(run_id):
     progress_block(summary, run.read_metrics())
 
 
-def run_view(run_id, summary):
+def run_view(run_id, summary, summaries):
     """The buttons, the verdict, the charts and grid: while it trains, drawn in the browser
     from the run's live feed (live_feed.py), which reruns the page when the state changes;
     afterwards, here."""
@@ -380,7 +370,7 @@ def run_view(run_id, summary):
         state_messages(summary)
     actions_block(run, summary.state)
     if summary.state == "finished":
-        verdict_block(summary)
+        verdict_block(summary, summaries)
     gan = is_gan_variant(summary.variant)
     if summary.active:
         live = st.container()  # the progress line and charts on top, their controls below
@@ -411,7 +401,7 @@ def insight_body(run_id):
         cfg = run.load_config()
     except UnreadableRun:
         return  # the run's header above says why
-    learning_section(run, run.summary(), cfg, run.read_metrics())
+    learning_section(run, cached_summary(run), cfg, run.read_metrics())
 
 
 all_runs = runs()
@@ -440,7 +430,7 @@ else:
     if not active:
         progress_view(run_id)
     if picked.usable:
-        run_view(run_id, picked)
+        run_view(run_id, picked, all_runs)
     st.fragment(run_every=room_interval(INSIGHT_REFRESH_S) if active else None)(
         insight_view)(run_id)
     table = st.expander(f"All runs ({len(all_runs)})", icon=":material/table:",

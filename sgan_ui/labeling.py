@@ -112,9 +112,10 @@ def given(answers: dict) -> dict[int, int]:
 
 
 # ---------- showing labeled images ----------
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
 def run_labeled(path: str, mtime: float) -> LabeledSet | str:
-    """A run's labeled.npz (cached per file version), or why it cannot be shown."""
+    """A run's labeled.npz (read once per file version for every viewer: not to be changed),
+    or why it cannot be shown."""
     try:
         return read_labeled(path, complete=False)
     except LabelsError as e:
@@ -122,13 +123,17 @@ def run_labeled(path: str, mtime: float) -> LabeledSet | str:
 
 
 def labeled_block(run: RunDir, summary) -> None:
-    """A run's labeled images, small and grouped by digit, and where they came from."""
+    """A run's labeled images, small and grouped by digit, and where they came from; read and
+    sent only once the viewer opens them (a room opening a page does not each get 100 images)."""
+    title = f"Its {summary.labels} labeled images: {labels_source(summary)}"
+    box = st.expander(title, icon=":material/label:", key="labeled_images", on_change="rerun")
+    if box.open is False:
+        return
     try:
         mtime = run.labeled_path.stat().st_mtime
     except OSError:
         mtime = None
-    title = f"Its {summary.labels} labeled images: {labels_source(summary)}"
-    with st.expander(title, icon=":material/label:"):
+    with box:
         if mtime is None:
             st.caption("Chosen when it starts training." if summary.active else
                        "This run records no labeled.npz (trained before runs kept them).")

@@ -100,11 +100,7 @@ class RunDir:
 
     def effective_status(self) -> dict:
         """status.json, with a 'running' run whose process is gone reported as 'interrupted'."""
-        status = self.read_status()
-        if status.get("state") == "running" and not _process_alive(
-                status.get("pid"), status.get("heartbeat"), status.get("host")):
-            status = dict(status, state="interrupted", why={"code": "vanished"})
-        return status
+        return _effective(self.read_status())
 
     # --- metrics (append-only JSON lines; rows past the checkpoint are dropped on resume) ---
     def read_metrics(self) -> tuple[dict, ...]:
@@ -147,10 +143,11 @@ class RunDir:
         except FileNotFoundError:
             pass
 
-    def summary(self) -> "RunSummary":
+    def summary(self, status: dict | None = None) -> "RunSummary":
         """What a runs table shows; a run whose files cannot be read gets a `problem` instead
-        of crashing the page that lists it."""
-        status, problem = self.effective_status(), ""
+        of crashing the page that lists it. status: status.json as read (default: read now)."""
+        status = _effective(self.read_status() if status is None else status)
+        problem = ""
         try:
             cfg = self.load_config()
             labels, variant, preset, seed = cfg.labels, cfg.variant, cfg.preset, cfg.seed
@@ -329,6 +326,16 @@ def _parse_rows(data: bytes):
 _METRICS = _MetricsCache()
 
 
+def _effective(status: dict) -> dict:
+    if status.get("state") == "running" and not _trainer_alive(status):
+        status = dict(status, state="interrupted", why={"code": "vanished"})
+    return status
+
+
+def _trainer_alive(status: dict) -> bool:
+    return _process_alive(status.get("pid"), status.get("heartbeat"), status.get("host"))
+
+
 def _process_alive(pid, heartbeat, host=None) -> bool:
     """Is the trainer that wrote this status still alive? Its pid decides on this machine; the
     heartbeat guards against a reused pid, and decides alone for a trainer on another machine
@@ -364,20 +371,91 @@ def resolve_run(runs_dir: str | os.PathLike, run_id: str) -> RunDir:
     if not RUN_ID_RE.fullmatch(run_id) or run_id in (".", ".."):
         raise NoSuchRun(f"no such run: {run_id!r}")
     root = Path(runs_dir).resolve()
-    known = {r.id for r in list_run_dirs(root)}
-    if run_id not in known:
+    try:  # named exactly (a case-insensitive disk would find "RUN" for "run" too)
+        listed = run_id in os.listdir(root)
+    except OSError:
+        listed = False
+    run = RunDir(root / run_id)
+    if not listed or not _is_run_dir(run):  # what list_run_dirs lists, for this one alone
         raise NoSuchRun(f"no such run: {run_id!r}")
-    return RunDir(root / run_id)
+    return run
 
 
 def list_run_dirs(runs_dir: str | os.PathLike) -> list[RunDir]:
     root = Path(runs_dir)
-    if not root.is_dir():
+    try:
+        with os.scandir(root) as entries:  # is_dir without following links: no link is a run
+            runs = [RunDir(root / e.name) for e in entries
+                    if RUN_ID_RE.fullmatch(e.name) and e.is_dir(follow_symlinks=False)]
+    except OSError:  # missing, or not a folder
         return []
-    runs = [RunDir(p) for p in root.iterdir()
-            if p.is_dir() and not p.is_symlink() and RUN_ID_RE.fullmatch(p.name)]
     return sorted((r for r in runs if r.exists()), key=lambda r: r.id)
 
 
+def _is_run_dir(run: RunDir) -> bool:
+    """A folder (not a link) with a config.json, named as a run: one list_run_dirs lists."""
+    return bool(RUN_ID_RE.fullmatch(run.id)) and run.path.is_dir() \
+        and not run.path.is_symlink() and run.exists()
+
+
 def list_runs(runs_dir) -> list[RunSummary]:
-    return [r.summary() for r in list_run_dirs(runs_dir)]
+    """Every run's summary, each read again only when its files changed (cached_summary)."""
+    return [cached_summary(r) for r in list_run_dirs(runs_dir)]
+
+
+class _SummaryCache:
+    """Each run's summary by path, for every caller in this process (a page run per viewer
+    listed every run: a room opening the Train page read every config and status each).
+
+    A summary is read again when config.json, status.json or classifier.keras changed (inode,
+    mtime, size: the writers replace files, a new inode each), or when one of them was modified
+    within RACY_S of the last read: a second change in the same timestamp tick would otherwise
+    go unseen (as git's "racily clean" entries). A running run's liveness is checked on every
+    call, from the status as read: a killed trainer changes no file."""
+
+    MAX_RUNS = 4096
+    RACY_S = 1.0
+
+    def __init__(self):
+        self.runs: OrderedDict[str, tuple] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, run: RunDir) -> RunSummary:
+        key = str(run.path)
+        version = _version(run)
+        with self.lock:
+            entry = self.runs.get(key)
+        if entry is None or entry[0] != version:
+            now = time.time_ns()
+            status = run.read_status()
+            summary = run.summary(status)
+            fresh = all(v is None or v[1] < now - self.RACY_S * 1e9 for v in version)
+            entry = ((version if fresh else None), summary, status)
+        elif entry[1].state == "running" and not _trainer_alive(entry[2]):
+            entry = (entry[0], run.summary(entry[2]), entry[2])  # vanished since: no file says
+        with self.lock:
+            self.runs[key] = entry
+            self.runs.move_to_end(key)
+            while len(self.runs) > self.MAX_RUNS:
+                self.runs.popitem(last=False)
+        return entry[1]
+
+
+def _version(run: RunDir) -> tuple:
+    out = []
+    for path in (run.config_path, run.status_path, run.classifier_path):
+        try:
+            st = os.stat(path)
+            out.append((st.st_ino, st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+_SUMMARIES = _SummaryCache()
+
+
+def cached_summary(run: RunDir) -> RunSummary:
+    """run.summary(), read again only when the run's files changed (_SummaryCache): shared by
+    every caller in this process."""
+    return _SUMMARIES.get(run)
