@@ -105,17 +105,21 @@ def test_ten_drawn_digits_are_filed_saved_and_trained_on(server, page, tmp_path)
     expander = page.get_by_text(re.compile(r"Its 10 labeled images: ")).first
     expander.wait_for(timeout=120_000)
     assert "run=" in page.url
-    # the labeled images show once the run records them (labeled.npz): reload until then
+    # the labeled images show once the run records them (labeled.npz, written as its trainer
+    # starts: a minute or more on a loaded machine); then the page shows all ten
+    run_id = re.search(r"run=([^&]+)", page.url).group(1)
+    labeled = next((tmp_path / "runs").glob(f"**/{run_id}/labeled.npz"), None)
+    deadline = time.time() + 240
+    while labeled is None and time.time() < deadline:
+        time.sleep(1)
+        labeled = next((tmp_path / "runs").glob(f"**/{run_id}/labeled.npz"), None)
+    assert labeled is not None, "the run never recorded its labeled images"
+    page.reload()
+    page.get_by_text(re.compile(r"Its 10 labeled images: ")).first.click()
+    images = page.locator("[data-testid=stExpanderDetails] [data-testid=stImage] img")
     deadline = time.time() + 60
-    while True:
-        page.get_by_text(re.compile(r"Its 10 labeled images: ")).first.click()
-        images = page.locator("[data-testid=stExpanderDetails] [data-testid=stImage] img")
-        try:
-            images.first.wait_for(timeout=5000)
-            break
-        except Exception:
-            assert time.time() < deadline, "the run's labeled images never showed"
-            page.reload()
+    while images.count() < 10 and time.time() < deadline:
+        page.wait_for_timeout(500)
     assert images.count() == 10  # one image a digit, each with its digit as caption
 
 
