@@ -8,7 +8,7 @@ from sgan_core.config import ConfigError
 from sgan_core.data.mnist import load_mnist, scale_images
 from sgan_core.reading import committee
 from sgan_core.reading.committee import CommitteeModel
-from sgan_core.reading.predict import Prediction, load_classifier
+from sgan_core.reading.predict import Prediction, load_classifier, numpy_function
 from sgan_core.runs.rundir import RunDir, list_run_dirs
 
 from conftest import cli
@@ -70,7 +70,7 @@ def test_cli_eval_reads_runs_together(finished_runs_dir, small_mnist):
     assert len(reported) == 3 and "committee of 2" in r.stdout.splitlines()[-1]
     data = load_mnist(small_mnist)
     x = scale_images(data.x_test, (-1.0, 1.0))
-    probs = [np.asarray(load_classifier(run.classifier_path)(x)) for run in runs]
+    probs = [numpy_function(load_classifier(run.classifier_path))(x) for run in runs]
     expected = [(p.argmax(-1) == data.y_test).mean() for p in probs + [sum(probs) / 2]]
     np.testing.assert_allclose(reported, expected, atol=5e-5)
 

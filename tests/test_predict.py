@@ -33,3 +33,32 @@ def test_mnist_digits_through_the_drawing_pipeline_stay_classifiable(shipped):
 
 def test_blank_canvas_gives_no_prediction(shipped):
     assert shipped.predict_drawing(np.zeros((280, 280, 4), np.uint8)) is None
+
+
+def test_a_process_without_keras_reads_models_apart_and_never_imports_it():
+    """The server's case: models loaded in the reader process, run by NumPy here; the same
+    readings as in a process that runs Keras itself."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np\n"
+            "from sgan_core.reading.predict import SHIPPED_MODEL_DIR, RunModel\n"
+            "from sgan_core.runs.rundir import RunDir\n"
+            "m = RunModel(RunDir(SHIPPED_MODEL_DIR))\n"
+            "x = np.zeros((28, 28), np.uint8); x[4:24, 12:16] = 255\n"
+            "p = m.predict_digit(x)\n"
+            "print('keras' in sys.modules, 'tensorflow' in sys.modules, p.digit,"
+            " ' '.join(f'{v:.6f}' for v in p.probabilities), f'{p.real_probability:.6f}')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    keras_in, tf_in, digit, *rest = out.stdout.split()
+    assert (keras_in, tf_in) == ("False", "False")
+    import keras  # noqa: F401  (this process runs Keras: it loads in-process)
+    here = RunModel(RunDir(SHIPPED_MODEL_DIR))
+    x = np.zeros((28, 28), np.uint8)
+    x[4:24, 12:16] = 255
+    p = here.predict_digit(x)
+    assert int(digit) == p.digit
+    np.testing.assert_allclose([float(v) for v in rest[:10]], p.probabilities, atol=1e-5)
+    np.testing.assert_allclose(float(rest[10]), p.real_probability, atol=1e-5)

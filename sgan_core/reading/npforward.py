@@ -1,17 +1,21 @@
 """A saved Keras model's inference pass in NumPy, for the Draw page's one-image predictions and
 the generator desk's batches.
 
-Why not TensorFlow: after every script run Streamlit calls `keras.backend.clear_session()`
-(`script_runner._clean_problem_modules`), which empties TensorFlow's kernel caches. The next
-call then re-instantiates and re-optimises the traced function: 30-60 ms on each stroke in the
-Streamlit server (1-2 ms in a plain process). NumPy keeps no such cache.
+Why not TensorFlow: once Keras is imported in the Streamlit server, Streamlit calls
+`keras.backend.clear_session()` after every script run of every viewer
+(`script_runner._clean_problem_modules`): it empties TensorFlow's caches (30-60 ms more on each
+stroke) and runs a full garbage collection (70% of the server's CPU with 300 viewers,
+benchmarks/room.py). So the server never imports Keras: `describe` turns a loaded model into a
+ModelSpec (its layers' kinds, settings and weights, in graph order: plain data) in a process that
+may, and `forward` runs a spec with NumPy alone.
 
-Only the layer types SGAN Lab's models use are supported; `compile_model` raises
-`UnsupportedModel` for anything else, and the caller falls back to TensorFlow.
+Only the layer types SGAN Lab's models use are supported; anything else raises
+`UnsupportedModel`.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -90,10 +94,7 @@ def _batch_norm(cfg, weights) -> Op:
     return lambda x: (x - mean) * factor + beta
 
 
-def _layer_op(layer) -> Op:
-    kind = type(layer).__name__
-    cfg = layer.get_config()
-    weights = [w.astype(np.float32) for w in layer.get_weights()]
+def _layer_op(kind: str, name: str, cfg: dict, weights: list[np.ndarray]) -> Op:
     if kind in ("Dropout", "GaussianNoise", "GaussianDropout", "InputLayer"):
         return lambda x: x
     if kind == "Flatten":
@@ -105,7 +106,7 @@ def _layer_op(layer) -> Op:
         return lambda x: np.where(x > 0, x, slope * x)
     if kind == "ReLU":
         if cfg.get("max_value") is not None or cfg.get("negative_slope") or cfg.get("threshold"):
-            raise UnsupportedModel(f"ReLU options of layer {layer.name!r}")
+            raise UnsupportedModel(f"ReLU options of layer {name!r}")
         return lambda x: np.maximum(x, 0.0)
     if kind == "BatchNormalization":
         return _batch_norm(cfg, weights)
@@ -124,7 +125,7 @@ def _layer_op(layer) -> Op:
     if kind == "Conv2D":
         if (cfg["data_format"] != "channels_last" or tuple(cfg["dilation_rate"]) != (1, 1)
                 or cfg.get("groups", 1) != 1 or len(set(cfg["strides"])) != 1):
-            raise UnsupportedModel(f"Conv2D options of layer {layer.name!r}")
+            raise UnsupportedModel(f"Conv2D options of layer {name!r}")
         act = _activation(cfg["activation"])
         kernel, bias = weights[0], (weights[1] if cfg["use_bias"] else None)
         stride, padding = cfg["strides"][0], cfg["padding"]
@@ -132,33 +133,62 @@ def _layer_op(layer) -> Op:
     if kind == "Conv2DTranspose":
         if (cfg["data_format"] != "channels_last" or tuple(cfg["dilation_rate"]) != (1, 1)
                 or cfg.get("output_padding") is not None or len(set(cfg["strides"])) != 1):
-            raise UnsupportedModel(f"Conv2DTranspose options of layer {layer.name!r}")
+            raise UnsupportedModel(f"Conv2DTranspose options of layer {name!r}")
         act = _activation(cfg["activation"])
         kernel, bias = weights[0], (weights[1] if cfg["use_bias"] else None)
         stride, padding = cfg["strides"][0], cfg["padding"]
         return lambda x: act(conv2d_transpose(x, kernel, bias, stride, padding))
-    raise UnsupportedModel(f"layer type {kind} ({layer.name!r})")
+    raise UnsupportedModel(f"layer type {kind} ({name!r})")
 
 
-def compile_model(model) -> Callable[[np.ndarray], list[np.ndarray]]:
-    """A function x -> [outputs] running a single-input functional Keras model in NumPy."""
+@dataclass
+class ModelSpec:
+    """A single-input functional model as plain data: each layer (kind, name, settings,
+    weights, ids of its input and output tensors) in graph order, and its shapes."""
+    layers: list[tuple[str, str, dict, list[np.ndarray], list[int], list[int]]]
+    input_id: int
+    output_ids: list[int]
+    input_shape: tuple
+    output_shape: tuple
+
+
+def describe(model) -> ModelSpec:
+    """A loaded Keras model as a ModelSpec; UnsupportedModel when forward could not run it."""
     if len(model.inputs) != 1:
         raise UnsupportedModel("models with more than one input")
-    steps = []   # (op, ids of its input tensors, ids of its output tensors), in graph order
+    layers = []
     for layer in model.operations:
-        if type(layer).__name__ == "InputLayer":
+        kind = type(layer).__name__
+        if kind == "InputLayer":
             continue
         nodes = layer._inbound_nodes
         if len(nodes) != 1:
             raise UnsupportedModel(f"layer {layer.name!r} is used more than once")
-        steps.append((_layer_op(layer), [id(t) for t in nodes[0].input_tensors],
-                      [id(t) for t in nodes[0].output_tensors]))
-    input_id, output_ids = id(model.inputs[0]), [id(t) for t in model.outputs]
+        cfg, weights = layer.get_config(), [w.astype(np.float32) for w in layer.get_weights()]
+        _layer_op(kind, layer.name, cfg, weights)  # refuse what forward cannot run, here
+        layers.append((kind, layer.name, cfg, weights, [id(t) for t in nodes[0].input_tensors],
+                       [id(t) for t in nodes[0].output_tensors]))
+    try:
+        shapes = tuple(model.input_shape), tuple(model.output_shape)
+    except (AttributeError, ValueError, TypeError):
+        shapes = None, None
+    return ModelSpec(layers, id(model.inputs[0]), [id(t) for t in model.outputs], *shapes)
 
-    def forward(x: np.ndarray) -> list[np.ndarray]:
-        values = {input_id: np.asarray(x, np.float32)}
+
+def forward(spec: ModelSpec) -> Callable[[np.ndarray], list[np.ndarray]]:
+    """A function x -> [outputs] running the spec's model in NumPy."""
+    steps = [(_layer_op(kind, name, cfg, weights), ins, outs)
+             for kind, name, cfg, weights, ins, outs in spec.layers]
+
+    def run(x: np.ndarray) -> list[np.ndarray]:
+        values = {spec.input_id: np.asarray(x, np.float32)}
         for op, ins, outs in steps:
             values[outs[0]] = op(*(values[i] for i in ins))
-        return [values[i] for i in output_ids]
+        return [values[i] for i in spec.output_ids]
 
-    return forward
+    return run
+
+
+def compile_model(model) -> Callable[[np.ndarray], list[np.ndarray]]:
+    """A function x -> [outputs] running a single-input functional Keras model in NumPy."""
+    return forward(describe(model))

@@ -3,11 +3,22 @@
 Models are loaded only from a run directory's fixed file names (or the shipped demo model), with
 Keras safe mode on, and every model file is untrusted input: one that fails to load, or is not
 a 28x28 -> 10 classifier, raises ModelLoadError with one sentence for the page or the CLI.
+
+A loaded model is a ModelSpec (npforward: plain data) run by NumPy. A process that has not
+imported Keras (the Streamlit server: see npforward for why it must not) loads model files in a
+reader process of its own, started once and kept: the server's interpreter stays free for the
+room, and a file that crashes Keras takes the reader down, not the page.
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
+import threading
+import time
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +27,7 @@ import numpy as np
 from sgan_core import PROJECT_ROOT
 from sgan_core.data.canvas import to_mnist
 from sgan_core.data.mnist import scale_images
-from sgan_core.reading.npforward import UnsupportedModel, compile_model
+from sgan_core.reading.npforward import ModelSpec, UnsupportedModel, describe, forward
 from sgan_core.runs.rundir import RunDir, UnreadableRun
 
 SHIPPED_MODEL_DIR = PROJECT_ROOT / "data" / "demo_run"
@@ -26,34 +37,78 @@ class ModelLoadError(ValueError):
     """A model file that cannot be used; the message is one sentence naming the file."""
 
 
-def load_model_file(path):
-    """A Keras model file of a run, loaded in safe mode; ModelLoadError otherwise."""
+def load_model_file(path) -> ModelSpec:
+    """A Keras model file of a run, loaded in safe mode, as a ModelSpec; ModelLoadError
+    otherwise. Loaded here when this process already runs Keras, else in the reader process."""
     path = Path(path)
     name = f"{path.parent.name}/{path.name}"
     if not path.is_file():
         raise ModelLoadError(f"{name} is missing.")
     if not zipfile.is_zipfile(path):
         raise ModelLoadError(f"{name} is damaged: it is not a Keras model file.")
+    if "keras" in sys.modules:
+        return _spec_of_file(str(path))
+    return _apart(str(path))
+
+
+def _spec_of_file(path: str) -> ModelSpec:
     import keras
+    name = f"{Path(path).parent.name}/{Path(path).name}"
     try:
-        return keras.saving.load_model(str(path), safe_mode=True, compile=False)
+        model = keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as e:  # Keras raises many types for a bad file; all mean "unusable"
         if "lambda" in str(e).lower():
             raise ModelLoadError(f"{name} holds a Lambda layer (arbitrary Python code), which "
                                  "SGAN Lab never runs; this model cannot be used.") from None
         raise ModelLoadError(f"{name} is damaged or was not saved by SGAN Lab "
                              f"({type(e).__name__}).") from None
-
-
-def model_shapes(model) -> tuple:
-    """(input shape, output shape), or (None, None) for a model that has no single one."""
     try:
-        return tuple(model.input_shape), tuple(model.output_shape)
-    except (AttributeError, ValueError, TypeError):
-        return None, None
+        return describe(model)
+    except UnsupportedModel as e:
+        raise ModelLoadError(f"{name} holds what SGAN Lab's reader cannot run ({e}).") from None
 
 
-def load_classifier(path, outputs: int | None = 10):
+_reader: ProcessPoolExecutor | None = None
+_reader_lock = threading.Lock()
+
+
+def _apart(path: str) -> ModelSpec:
+    """_spec_of_file in the reader process (started on first use, with spawn: TensorFlow is
+    not fork-safe); one new reader if the last one died."""
+    global _reader
+    for attempt in range(2):
+        with _reader_lock:
+            if _reader is None:
+                _reader = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_leave_with_parent, initargs=(os.getpid(),))
+            reader = _reader
+        try:
+            return reader.submit(_spec_of_file, path).result()
+        except BrokenProcessPool:
+            with _reader_lock:
+                if _reader is reader:
+                    _reader = None
+    name = f"{Path(path).parent.name}/{Path(path).name}"
+    raise ModelLoadError(f"{name} could not be read: the model reader stopped twice.")
+
+
+def _leave_with_parent(parent: int) -> None:
+    """In the reader: exit when the server that started it is gone (a killed server would
+    otherwise leave a reader holding TensorFlow behind)."""
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(2)
+        os._exit(0)
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def model_shapes(model: ModelSpec) -> tuple:
+    """(input shape, output shape), or (None, None) for a model that has no single one."""
+    return model.input_shape, model.output_shape
+
+
+def load_classifier(path, outputs: int | None = 10) -> ModelSpec:
     """A Keras model file taking (N, 28, 28, 1) images (and, unless outputs is None, giving
     `outputs` values per image), loaded in safe mode; ModelLoadError otherwise."""
     model = load_model_file(path)
@@ -65,25 +120,18 @@ def load_classifier(path, outputs: int | None = 10):
     return model
 
 
-def numpy_function(model):
-    """x -> the model's output as an array: in NumPy (see npforward: Streamlit empties
-    TensorFlow's caches after every script run), or one traced TensorFlow call for models
-    with layers npforward does not know."""
-    try:
-        forward = compile_model(model)
-        return lambda x: forward(x)[0]
-    except UnsupportedModel:
-        import tensorflow as tf
-
-        traced = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-        return lambda x: traced(x).numpy()
+def numpy_function(model: ModelSpec):
+    """x -> the model's (first) output as an array, computed by NumPy."""
+    run = forward(model)
+    return lambda x: run(x)[0]
 
 
 def classify_images(run: RunDir, images: np.ndarray) -> np.ndarray:
     """The run's saved classifier's probabilities for uint8 MNIST images (N, 28, 28), (N, 10)."""
     cfg = run.load_config()
-    return load_classifier(run.classifier_path).predict(
-        scale_images(images, cfg.input_range), batch_size=2000, verbose=0)
+    classify = numpy_function(load_classifier(run.classifier_path))
+    return np.concatenate([classify(scale_images(images[i:i + 1000], cfg.input_range))
+                           for i in range(0, len(images), 1000)] or [np.zeros((0, 10))])
 
 
 @dataclass
@@ -132,7 +180,7 @@ class RunModel(DrawingReader):
 
 def _one_image_function(classifier, discriminator):
     """x (1, 28, 28, 1) -> [probabilities, raw logits if there is a discriminator], as arrays,
-    in NumPy where it can (a traced TensorFlow call cost 30-60 ms per stroke in the server)."""
+    in NumPy (a traced TensorFlow call cost 30-60 ms per stroke in the server)."""
     forwards = [numpy_function(m) for m in (classifier, discriminator) if m is not None]
     return lambda x: [f(x) for f in forwards]
 
