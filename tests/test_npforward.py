@@ -10,7 +10,12 @@ from sgan_core.model.networks import (
     build_logits_model,
 )
 from sgan_core.reading.npforward import UnsupportedModel, compile_model, conv2d, conv2d_transpose
-from sgan_core.reading.predict import SHIPPED_MODEL_DIR, ModelLoadError, load_classifier, numpy_function
+from sgan_core.reading.predict import (
+    SHIPPED_MODEL_DIR,
+    ModelLoadError,
+    load_classifier,
+    numpy_function,
+)
 from sgan_core.runs.rundir import RunDir
 
 
