@@ -435,6 +435,9 @@ def main():
                     help="watch-only rooms: this many viewers of /watch/<id> each")
     ap.add_argument("--arrive", type=float, default=0.0,
                     help="viewers arrive spread over this many seconds (0: all at once)")
+    ap.add_argument("--nice-viewers", action="store_true",
+                    help="the viewers (this process) at nice 19, below the server and the "
+                         "training: in a real room their CPU is the phones', not this machine's")
     args = ap.parse_args()
     rooms = [("Train", n) for n in (args.viewers if args.viewers is not None
                                     else [] if args.watch else [1, 10, 100])]
@@ -444,6 +447,8 @@ def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     with tempfile.TemporaryDirectory() as runs_dir:
         run, proc, base_url = start_all(runs_dir)
+        if args.nice_viewers:
+            os.nice(19)  # after the server and the training started: they keep their own
         try:
             print(f"{os.cpu_count()} cores; one `fast` training running ({run.id}); "
                   f"{args.seconds:.0f} s per room; Train viewers' feed: {args.feed}; arriving "
@@ -460,22 +465,32 @@ def main():
                 marks = []
                 sampler = threading.Thread(target=lambda: (time.sleep(args.seconds / 2), marks
                                                            .append((cpu_seconds(proc.pid),
-                                                                    time.perf_counter()))))
+                                                                    time.perf_counter(),
+                                                                    run.read_status()))))
                 sampler.start()
+                me0 = time.process_time()
                 train, draw = asyncio.run(room(
                     base_url, run.id, n if kind == "Train" else 0, m, args.seconds,
                     args.stroke_every, args.feed, args.arrive, n if kind == "watch" else 0))
                 sampler.join()
+                viewers_cores = (time.process_time() - me0) / (time.perf_counter() - t0)
                 busy = (cpu_seconds(proc.pid) - c0) / (time.perf_counter() - t0)
                 steady = (cpu_seconds(proc.pid) - marks[0][0]) / (time.perf_counter()
                                                                  - marks[0][1])
                 s1 = run.read_status()
                 rate_busy = (s1["step"] - s0["step"]) / max(1e-9, s1["elapsed_s"]
                                                              - s0["elapsed_s"])
+                sh = marks[0][2]
+                rate_steady = (s1["step"] - sh["step"]) / max(1e-9, s1["elapsed_s"]
+                                                               - sh["elapsed_s"])
                 mem_end = rss_mb(proc.pid)
                 time.sleep(10)
                 report(n, m, args.seconds, train, draw, idle, busy, steady, rate_idle, rate_busy,
                        (mem_before, mem_end, rss_mb(proc.pid)), kind)
+                print(f"  the viewers' side (this process{', nice 19' if args.nice_viewers else ''}"
+                      f"): {viewers_cores:.2f} cores; training once all are in (the second half) "
+                      f"{rate_steady:.2f} steps/s ({(rate_steady / rate_idle - 1) * 100:+.0f}%)",
+                      flush=True)
         finally:
             stop_all(run, proc)
 
