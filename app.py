@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-# Before anything imports TensorFlow (a finished run's models are read in this process):
+# Before anything imports TensorFlow (the model reader process, predict.py, inherits this):
 # TensorFlow's C++ log otherwise reports, as errors, a CPU-only machine's missing CUDA driver
 # ("failed call to cuInit") and graph rewrites it skipped. Real errors still raise, with
 # their Python traceback.
@@ -24,8 +24,9 @@ if __name__ == "__main__":  # a page run: Streamlit runs this file as __main__ f
     with st.sidebar:
         st.caption("Semi-supervised GANs on MNIST, trained live on this machine.")
     run_app()
-else:  # `streamlit run app.py` finds `app` and serves it: the pages, and the live feeds'
-    # routes beside them (sgan_ui/feed_routes.py: streams, the watch-only page)
+elif __name__ != "__mp_main__":  # (the model reader's start runs this file under that name)
+    # `streamlit run app.py` finds `app` and serves it: the pages, and the live feeds' routes
+    # beside them (sgan_ui/feed_routes.py: streams, the watch-only page)
     from sgan_ui.feed_routes import lifespan, routes  # noqa: E402
 
     app = st.App("app.py", routes=routes(), lifespan=lifespan)

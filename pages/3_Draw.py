@@ -48,9 +48,9 @@ def load_model(path: str, version: float) -> RunModel | str:
     except Exception as e:  # a file that loads but cannot run (its layers, its shapes)
         return f"{RunDir(path).id}: the model cannot read a drawing ({type(e).__name__})."
     probabilities_figure(np.full(10, 0.1)).to_json()  # plotly's first figure costs ~0.5 s
-    # TensorFlow and Keras leave millions of long-lived objects; every full garbage collection
-    # walked them all (200-400 ms, measured), stalling the reply to a stroke. Frozen objects
-    # are skipped by later collections.
+    # The page's long-lived objects (plotly, the models' weights) would otherwise be walked by
+    # every full garbage collection (200-400 ms, measured when Keras was loaded here), stalling
+    # the reply to a stroke. Frozen objects are skipped by later collections.
     gc.collect()
     gc.freeze()
     # A stroke's arrays are small: BLAS worker threads cost more than they save, waiting for a

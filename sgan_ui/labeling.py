@@ -40,7 +40,7 @@ def typical_pick(n: int, seed: int) -> list[int]:
 @st.cache_data(max_entries=32, show_spinner="The model reads the unlabeled images…")
 def asked(run_path: str, version: float, count: int, labeled: tuple) -> list[int]:
     """What the run asks for (cached per classifier version: every viewer shares it)."""
-    from sgan_core.reading.ask import ask  # loads Keras: only when a run is asked
+    from sgan_core.reading.ask import ask  # the model read apart: only when a run is asked
     return ask(RunDir(run_path), training_images(), count, list(labeled)).tolist()
 
 

@@ -62,3 +62,26 @@ def test_a_process_without_keras_reads_models_apart_and_never_imports_it():
     assert int(digit) == p.digit
     np.testing.assert_allclose([float(v) for v in rest[:10]], p.probabilities, atol=1e-5)
     np.testing.assert_allclose(float(rest[10]), p.real_probability, atol=1e-5)
+
+
+def test_a_model_read_too_long_is_given_up_and_its_reader_ended(monkeypatch):
+    from sgan_core.reading import predict
+
+    monkeypatch.setattr(predict, "READ_TIMEOUT_S", 0.01)  # the reader's start alone takes longer
+    with pytest.raises(predict.ModelLoadError, match="the model reader stopped on it"):
+        predict._apart(str(SHIPPED_MODEL_DIR / "classifier.keras"))
+    assert predict._reader is None  # the next load starts a fresh reader
+    monkeypatch.setattr(predict, "READ_TIMEOUT_S", 300.0)
+    spec = predict._apart(str(SHIPPED_MODEL_DIR / "classifier.keras"))
+    assert spec.output_shape == (None, 10)
+
+
+def test_a_model_the_reader_cannot_describe_is_named_in_one_sentence(monkeypatch):
+    from sgan_core.reading import predict
+
+    def unbuilt(model):
+        raise AttributeError("no inputs")
+    monkeypatch.setattr(predict, "describe", unbuilt)
+    with pytest.raises(predict.ModelLoadError, match="classifier.keras is not a model SGAN Lab "
+                                                     r"saved \(AttributeError\)"):
+        predict._spec_of_file(str(SHIPPED_MODEL_DIR / "classifier.keras"))

@@ -1,7 +1,7 @@
 """MNIST loading with validation, input scaling, and balanced label budgets.
 
 Search order for the data file: an explicit path (argument or `SGAN_MNIST`), the copy shipped in
-the project (`data/mnist.npz`), the Keras cache, and finally Keras' download.
+the project (`data/mnist.npz`) and the Keras cache. Nothing is downloaded.
 """
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def read_npz(path: str | os.PathLike) -> Mnist:
 
 
 def find_mnist(path: str | None = None) -> str | None:
-    """The first MNIST file that exists in the search order, or None (meaning: download)."""
+    """The first MNIST file that exists in the search order, or None."""
     explicit = path or os.environ.get("SGAN_MNIST")
     if explicit:
         return explicit  # an explicit choice is used, or fails, but is never silently skipped
@@ -85,16 +85,13 @@ def find_mnist(path: str | None = None) -> str | None:
 
 
 def load_mnist(path: str | None = None) -> Mnist:
+    """MNIST from the first file found; nothing is ever downloaded (the app works offline, and
+    the web server must not import Keras)."""
     found = find_mnist(path)
-    if found is not None:
-        return read_npz(found)
-    try:
-        import keras
-        keras.datasets.mnist.load_data()
-    except Exception as e:
-        raise DataError(f"no MNIST file found ({SHIPPED_MNIST}, {KERAS_CACHE}) and the download "
-                        f"failed: {e}. Set SGAN_MNIST or pass --mnist PATH.") from None
-    return read_npz(KERAS_CACHE)
+    if found is None:
+        raise DataError(f"no MNIST file found ({SHIPPED_MNIST}, {KERAS_CACHE}). Set SGAN_MNIST "
+                        "or pass --mnist PATH.")
+    return read_npz(found)
 
 
 def scale_images(x_uint8: np.ndarray, input_range=(-1.0, 1.0)) -> np.ndarray:

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import zipfile
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, TimeoutError
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,8 +66,12 @@ def _spec_of_file(path: str) -> ModelSpec:
         return describe(model)
     except UnsupportedModel as e:
         raise ModelLoadError(f"{name} holds what SGAN Lab's reader cannot run ({e}).") from None
+    except Exception as e:  # a model of no single input, an unbuilt one: not ours
+        raise ModelLoadError(f"{name} is not a model SGAN Lab saved "
+                             f"({type(e).__name__}).") from None
 
 
+READ_TIMEOUT_S = 120.0  # a model file read longer than this is given up (the reader killed)
 _reader: ProcessPoolExecutor | None = None
 _reader_lock = threading.Lock()
 
@@ -84,13 +88,26 @@ def _apart(path: str) -> ModelSpec:
                     initializer=_leave_with_parent, initargs=(os.getpid(),))
             reader = _reader
         try:
-            return reader.submit(_spec_of_file, path).result()
+            return reader.submit(_spec_of_file, path).result(timeout=READ_TIMEOUT_S)
         except BrokenProcessPool:
-            with _reader_lock:
-                if _reader is reader:
-                    _reader = None
+            _drop(reader)
+        except TimeoutError:  # a file that keeps the reader busy must not hold every load
+            _drop(reader, kill=True)
+            break
     name = f"{Path(path).parent.name}/{Path(path).name}"
-    raise ModelLoadError(f"{name} could not be read: the model reader stopped twice.")
+    raise ModelLoadError(f"{name} could not be read: the model reader stopped on it.")
+
+
+def _drop(reader: ProcessPoolExecutor, kill: bool = False) -> None:
+    """Forget a reader (the next load starts a new one); kill=True ends its process too."""
+    global _reader
+    with _reader_lock:
+        if _reader is reader:
+            _reader = None
+    if kill:
+        for process in list(getattr(reader, "_processes", {}).values()):  # no public handle
+            process.kill()
+        reader.shutdown(wait=False, cancel_futures=True)
 
 
 def _leave_with_parent(parent: int) -> None:
