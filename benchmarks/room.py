@@ -112,6 +112,37 @@ def dechunked(body: bytes) -> bytes:
     return b"".join(out)
 
 
+def _events(text: bytes) -> tuple[list, bytes]:
+    """([(event kind, data as a dict)] of the whole server-sent events in text, the rest)."""
+    events = []
+    while b"\n\n" in text:
+        block, text = text.split(b"\n\n", 1)
+        fields = dict(line.split(b": ", 1) for line in block.split(b"\n")
+                      if b": " in line and not line.startswith(b":"))
+        if b"data" in fields:
+            events.append((fields.get(b"event"), json.loads(fields[b"data"])))
+    return events, text
+
+
+_decoded: dict[bytes, list] = {}
+
+
+def _shared_events(chunk: bytes) -> list:
+    """The events of one chunk of a gzipped stream. The server deflates each event once, on
+    its own, and sends the same bytes to every viewer, so a chunk is unpacked and parsed once
+    for the whole room here: a real room's phones do that work on their own CPUs, and a
+    simulated room that did it a thousand times would take the training's CPU instead."""
+    events = _decoded.get(chunk)
+    if events is None:
+        if len(_decoded) > 256:
+            _decoded.clear()
+        events, rest = _events(zlib.decompressobj(-15).decompress(chunk))
+        if rest:
+            raise ValueError("a chunk of the stream ended inside an event")
+        _decoded[chunk] = events
+    return events
+
+
 class Tab:
     """What a browser tab does with the live feed, as far as the server can tell."""
 
@@ -136,13 +167,17 @@ class Tab:
         head = (await reader.readuntil(b"\r\n\r\n")).lower()
         return reader, writer, head
 
-    async def get(self, path: str) -> tuple[bytes, bytes]:
-        """(head, body) of a plain GET, as the browser reads it: dechunked, gunzipped."""
+    async def get(self, path: str, decode: bool = True) -> tuple[bytes, bytes]:
+        """(head, body) of a plain GET, as the browser reads it: dechunked, gunzipped
+        (decode=False: received whole and left as it came, for what only a phone would
+        unpack, such as plotly.js)."""
         reader, writer, head = await self._open(path)
         try:
             body = await reader.read()
         finally:
             writer.close()
+        if not decode:
+            return head, body
         if b"transfer-encoding: chunked" in head:
             body = dechunked(body)
         if b"content-encoding: gzip" in head:
@@ -170,8 +205,9 @@ class Tab:
             if b" 200 " not in head.split(b"\r\n")[0]:
                 raise OSError(head.split(b"\r\n")[0].decode())
             chunked = b"transfer-encoding: chunked" in head
-            unzip = zlib.decompressobj(31) if b"content-encoding: gzip" in head else None
-            text, feed = b"", {}
+            gz = b"content-encoding: gzip" in head
+            unzip = zlib.decompressobj(31) if gz else None
+            text, feed, shared = b"", {}, False
             while True:
                 if chunked:
                     n = int((await reader.readline()).split(b";")[0], 16)
@@ -183,15 +219,15 @@ class Tab:
                     data = await reader.read(65536)
                     if not data:
                         break
-                text += unzip.decompress(data) if unzip else data
-                while b"\n\n" in text:
-                    block, text = text.split(b"\n\n", 1)
-                    fields = dict(line.split(b": ", 1) for line in block.split(b"\n")
-                                  if b": " in line and not line.startswith(b":"))
-                    if b"data" in fields:
-                        event = json.loads(fields[b"data"])
-                        feed = event if fields.get(b"event") == b"full" else {**feed, **event}
-                        self._got(feed)
+                if shared:
+                    events = _shared_events(data)
+                else:  # the gzip header, or a stream not sent as the server sends it now
+                    text += unzip.decompress(data) if unzip else data
+                    events, text = _events(text)
+                    shared = chunked and gz and not text  # from here on, whole events a chunk
+                for kind, event in events:
+                    feed = event if kind == b"full" else {**feed, **event}
+                    self._got(feed)
             self.errors.append("feed: the stream ended")
         except (OSError, ValueError, asyncio.IncompleteReadError) as e:
             self.errors.append(f"feed: {type(e).__name__}: {e}")
@@ -240,7 +276,7 @@ class Watcher(Tab):
             status = head.split(b"\r\n")[0].decode()
             if " 200 " not in status or b"/feed/" not in page:
                 raise OSError(f"watch page: {status}")
-            await self.get("/feed/assets/plotly.js")
+            await self.get("/feed/assets/plotly.js", decode=False)
             self.start_feed(f"/feed/{self.fid}")
             await asyncio.sleep(max(0.0, until - time.perf_counter()))
         except OSError as e:

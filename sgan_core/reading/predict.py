@@ -80,7 +80,7 @@ def _apart(path: str) -> ModelSpec:
     """_spec_of_file in the reader process (started on first use, with spawn: TensorFlow is
     not fork-safe); one new reader if the last one died."""
     global _reader
-    for attempt in range(2):
+    for _ in range(2):
         with _reader_lock:
             if _reader is None:
                 _reader = ProcessPoolExecutor(
@@ -93,9 +93,14 @@ def _apart(path: str) -> ModelSpec:
             _drop(reader)
         except TimeoutError:  # a file that keeps the reader busy must not hold every load
             _drop(reader, kill=True)
-            break
-    name = f"{Path(path).parent.name}/{Path(path).name}"
-    raise ModelLoadError(f"{name} could not be read: the model reader stopped on it.")
+            raise ModelLoadError(
+                f"{_name(path)} was not read within {READ_TIMEOUT_S:.0f} s and was given up: "
+                "the file may be damaged, or this machine too busy just now.") from None
+    raise ModelLoadError(f"{_name(path)} could not be read: the model reader stopped on it.")
+
+
+def _name(path: str) -> str:
+    return f"{Path(path).parent.name}/{Path(path).name}"
 
 
 def _drop(reader: ProcessPoolExecutor, kill: bool = False) -> None:
