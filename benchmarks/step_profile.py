@@ -54,6 +54,7 @@ def profile(preset: str, labels: int, steps: int, data) -> dict:
     from sgan_core.config import make_config
     from sgan_core.data.batches import Batches
     from sgan_core.data.mnist import scale_images
+    from sgan_core.model.networks import generator_input
     from sgan_core.model.sgan import SGAN
 
     cfg = make_config(preset, labels=labels, seed=0)
@@ -72,9 +73,7 @@ def profile(preset: str, labels: int, steps: int, data) -> dict:
     out["step_no_game_ms"] = timed(lambda: step(False), steps)
 
     b = ready[0]
-    z = tf.constant(b.z)
-    if cfg.conditional:
-        z = tf.concat([z, tf.one_hot(tf.range(tf.shape(z)[0]) % 10, 10, dtype=z.dtype)], 1)
+    z = tf.constant(generator_input(cfg, b.z))  # the digits train_step tells the generator
     if sgan.G is not None:
         g_fwd = tf.function(lambda: sgan.G(z, training=True))
         out["g_forward_ms"] = timed(lambda: g_fwd().numpy(), steps)

@@ -146,7 +146,8 @@ def demo_section():
             "generator learns to draw each digit on request. All train the same number of "
             "steps, so the result is the same on a fast or a slow machine. The self-training "
             "side is the GAN's yardstick: in our measurements it reads about one more digit in "
-            "100 than the GAN in two minutes, and the game buys the generator's drawings.")
+            "100 than the GAN after two minutes, and about the same after an hour of the best "
+            "preset; the game buys the generator's drawings.")
         where = "from " + RATE_SOURCES[source]
         if slow > 1.2:
             where += f", and this machine {slow:.1f} times slower now with what else is running"
