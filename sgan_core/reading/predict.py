@@ -37,11 +37,16 @@ class ModelLoadError(ValueError):
     """A model file that cannot be used; the message is one sentence naming the file."""
 
 
+def _name(path) -> str:
+    """A model file as messages name it: its run's folder and its own name."""
+    return f"{Path(path).parent.name}/{Path(path).name}"
+
+
 def load_model_file(path) -> ModelSpec:
     """A Keras model file of a run, loaded in safe mode, as a ModelSpec; ModelLoadError
     otherwise. Loaded here when this process already runs Keras, else in the reader process."""
     path = Path(path)
-    name = f"{path.parent.name}/{path.name}"
+    name = _name(path)
     if not path.is_file():
         raise ModelLoadError(f"{name} is missing.")
     if not zipfile.is_zipfile(path):
@@ -53,7 +58,7 @@ def load_model_file(path) -> ModelSpec:
 
 def _spec_of_file(path: str) -> ModelSpec:
     import keras
-    name = f"{Path(path).parent.name}/{Path(path).name}"
+    name = _name(path)
     try:
         model = keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as e:  # Keras raises many types for a bad file; all mean "unusable"
@@ -97,10 +102,6 @@ def _apart(path: str) -> ModelSpec:
                 f"{_name(path)} was not read within {READ_TIMEOUT_S:.0f} s and was given up: "
                 "the file may be damaged, or this machine too busy just now.") from None
     raise ModelLoadError(f"{_name(path)} could not be read: the model reader stopped on it.")
-
-
-def _name(path: str) -> str:
-    return f"{Path(path).parent.name}/{Path(path).name}"
 
 
 def _drop(reader: ProcessPoolExecutor, kill: bool = False) -> None:
